@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Makes sure the services the integration tests need are up: PostgreSQL on
+# 127.0.0.1:5432 with a gellhub_test database, and Redis on 127.0.0.1:6379.
+# Starts them when they are stopped and installs them from Debian's packages
+# when they are missing (CI and new machines start from the bare machine).
+# Set GELLHUB_TEST_DATABASE_URL / GELLHUB_TEST_REDIS_URL to use other servers;
+# this script then leaves services alone.
+set -euo pipefail
+
+log() { printf 'services: %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  log "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+wait_for() { # name, command...
+  local name=$1; shift
+  for _ in $(seq 1 60); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  log "$name did not come up"; return 1
+}
+
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+ensure_postgres() {
+  if [ -n "${GELLHUB_TEST_DATABASE_URL:-}" ]; then log "PostgreSQL: using GELLHUB_TEST_DATABASE_URL"; return; fi
+  if ! tcp_open 127.0.0.1 5432; then
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then apt_install postgresql; fi
+    local ver; ver=$(ls /etc/postgresql | sort -V | tail -n1)
+    # Trust local TCP connections, as the machine kind is set up.
+    local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+    if ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
+      as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
+    fi
+    log "starting PostgreSQL $ver"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || true
+    wait_for PostgreSQL tcp_open 127.0.0.1 5432
+  fi
+  wait_for PostgreSQL psql -h 127.0.0.1 -U postgres -d postgres -Atc 'select 1'
+  if [ "$(psql -h 127.0.0.1 -U postgres -d postgres -Atc "select 1 from pg_database where datname='gellhub_test'")" != 1 ]; then
+    log "creating database gellhub_test"
+    psql -h 127.0.0.1 -U postgres -d postgres -qc 'create database gellhub_test' || true
+  fi
+  log "PostgreSQL ready (database gellhub_test)"
+}
+
+ensure_redis() {
+  if [ -n "${GELLHUB_TEST_REDIS_URL:-}" ]; then log "Redis: using GELLHUB_TEST_REDIS_URL"; return; fi
+  if ! tcp_open 127.0.0.1 6379; then
+    command -v redis-server >/dev/null || apt_install redis-server
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+    wait_for Redis tcp_open 127.0.0.1 6379
+  fi
+  log "Redis ready"
+}
+
+ensure_postgres
+ensure_redis

@@ -1,0 +1,78 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gellhub/gellhub/core"
+)
+
+// decodeJSON decodes the request body into v. Anything but one well-formed
+// JSON object of the right types is KindInvalid with the offending field as
+// detail. Unknown fields are ignored, so clients may send more than a route
+// reads.
+func decodeJSON(c *fiber.Ctx, v any) error {
+	ct := c.Get(fiber.HeaderContentType)
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != fiber.MIMEApplicationJSON {
+		return core.Invalid("Content-Type", "send a JSON body with Content-Type: application/json")
+	}
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return core.Invalid("body", "the request body is empty; a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return core.Invalid("body", "the request body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			return core.Invalid("body", "the request body must be a JSON object")
+		}
+		return core.Invalid(field, "%s must be of JSON type %s", field, jsonType(te.Type.Kind().String()))
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return core.Invalid("body", "the request body is not valid JSON")
+	default:
+		return core.Invalid("body", "the request body is not valid JSON")
+	}
+}
+
+func jsonType(goKind string) string {
+	switch {
+	case goKind == "string":
+		return "string"
+	case goKind == "bool":
+		return "boolean"
+	case strings.HasPrefix(goKind, "int"), strings.HasPrefix(goKind, "uint"), strings.HasPrefix(goKind, "float"):
+		return "number"
+	case goKind == "slice", goKind == "array":
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+// query returns a copy of a query parameter, refusing over-long values.
+func query(c *fiber.Ctx, name string, max int) (string, error) {
+	v := c.Query(name)
+	if len(v) > max {
+		return "", core.Invalid(name, "%s must be at most %d characters", name, max)
+	}
+	return strings.Clone(v), nil
+}

@@ -1,0 +1,128 @@
+// Package httpapi is gellhub's HTTP API on Fiber: thin handlers that decode
+// a request, call one use case and encode its answer. Wire types live here,
+// apart from the domain's, so the JSON partners rely on changes only when
+// this package says so.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/plans"
+	"github.com/gellhub/gellhub/ports"
+)
+
+// Check is a named readiness probe for /readyz.
+type Check struct {
+	Name   string
+	Pinger ports.Pinger
+}
+
+// Deps is what the HTTP layer needs.
+type Deps struct {
+	Log            *slog.Logger
+	Accounts       *accounts.Service
+	Plans          *plans.Service
+	Checks         []Check
+	BaseURL        string
+	SecureCookies  bool
+	BodyLimit      int
+	TrustedProxies []string
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Deps
+	log *slog.Logger
+}
+
+// SessionCookie is the name of the browser session cookie.
+const SessionCookie = "gellhub_session"
+
+// New builds the Fiber app with every route.
+func New(d Deps) *fiber.App {
+	s := &Server{Deps: d, log: d.Log}
+	cfg := fiber.Config{
+		AppName:               "gellhub",
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             d.BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		CaseSensitive:         true,
+	}
+	if len(d.TrustedProxies) > 0 {
+		cfg.EnableTrustedProxyCheck = true
+		cfg.TrustedProxies = d.TrustedProxies
+		cfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	app := fiber.New(cfg)
+	app.Use(s.requestID, s.accessLog, s.recoverPanics, s.crossOriginProtection)
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+
+	api := app.Group("/api")
+	api.Post("/register", s.register)
+	api.Post("/login", s.login)
+	api.Post("/logout", s.logout)
+	api.Get("/me", s.session, s.me)
+	api.Post("/keys/rotate", s.session, s.rotateKey)
+
+	api.Get("/public/plans", s.publicPlans)
+	api.Get("/public/plans/by-id", s.publicPlanByID)
+
+	api.Get("/admin/plans", s.session, s.adminListPlans)
+	api.Post("/admin/plans", s.session, s.adminCreatePlan)
+	api.Patch("/admin/plans/:id", s.session, s.adminUpdatePlan)
+	api.Delete("/admin/plans/:id", s.session, s.adminDeletePlan)
+
+	api.Get("/billing/status", s.apiKey, s.billingStatus)
+	return app
+}
+
+// readyTimeout bounds each readiness probe.
+const readyTimeout = 2 * time.Second
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok"})
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	checks := map[string]string{}
+	var down []string
+	for _, ch := range s.Checks {
+		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
+		err := ch.Pinger.Ping(ctx)
+		cancel()
+		if err != nil {
+			checks[ch.Name] = "down"
+			down = append(down, ch.Name)
+			s.log.Warn("readiness check failed", "check", ch.Name, "err", err)
+			continue
+		}
+		checks[ch.Name] = "ok"
+	}
+	if len(down) > 0 {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{
+			"error": "unavailable", "message": "not ready: " + joinNames(down), "detail": down[0], "checks": checks,
+		})
+	}
+	return c.JSON(fiber.Map{"status": "ok", "checks": checks})
+}
+
+func joinNames(ns []string) string {
+	out := ""
+	for i, n := range ns {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}

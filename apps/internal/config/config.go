@@ -1,0 +1,141 @@
+// Package config reads gellhub's configuration from environment variables.
+// It is the only place that knows their names; the README lists them all.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Env is the deployment environment.
+type Env string
+
+// The environments.
+const (
+	Development Env = "development"
+	Production  Env = "production"
+)
+
+// Config is the whole configuration of the API and worker programs.
+type Config struct {
+	Addr           string        // GELLHUB_ADDR
+	BaseURL        string        // GELLHUB_BASE_URL
+	DataDir        string        // GELLHUB_DATA_DIR
+	DatabaseURL    string        // GELLHUB_DATABASE_URL
+	RedisURL       string        // GELLHUB_REDIS_URL
+	RedisPrefix    string        // GELLHUB_REDIS_PREFIX
+	AdminEmails    []string      // GELLHUB_ADMIN_EMAILS
+	Env            Env           // GELLHUB_ENV
+	RateLimits     bool          // GELLHUB_RATE_LIMITS
+	LogLevel       string        // GELLHUB_LOG_LEVEL
+	TrustedProxies []string      // GELLHUB_TRUSTED_PROXIES
+	SessionTTL     time.Duration // GELLHUB_SESSION_TTL
+	BodyLimit      int           // GELLHUB_BODY_LIMIT_BYTES
+}
+
+// Defaults.
+const (
+	DefaultAddr       = "127.0.0.1:8080"
+	DefaultDataDir    = "./data"
+	DefaultBodyLimit  = 1 << 20
+	DefaultSessionTTL = 14 * 24 * time.Hour
+)
+
+// Load reads the configuration through getenv (os.Getenv in programs, a map
+// in tests) and validates it.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		Addr:        or(getenv("GELLHUB_ADDR"), DefaultAddr),
+		DataDir:     or(getenv("GELLHUB_DATA_DIR"), DefaultDataDir),
+		DatabaseURL: strings.TrimSpace(getenv("GELLHUB_DATABASE_URL")),
+		RedisURL:    strings.TrimSpace(getenv("GELLHUB_REDIS_URL")),
+		RedisPrefix: or(getenv("GELLHUB_REDIS_PREFIX"), "gellhub:"),
+		Env:         Env(or(getenv("GELLHUB_ENV"), string(Development))),
+		LogLevel:    or(getenv("GELLHUB_LOG_LEVEL"), "info"),
+		SessionTTL:  DefaultSessionTTL,
+		BodyLimit:   DefaultBodyLimit,
+	}
+	if c.Env != Development && c.Env != Production {
+		return Config{}, fmt.Errorf("GELLHUB_ENV must be development or production, not %q", c.Env)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return Config{}, fmt.Errorf("GELLHUB_ADDR must be host:port: %w", err)
+	}
+	c.BaseURL = strings.TrimRight(or(getenv("GELLHUB_BASE_URL"), "http://"+c.Addr), "/")
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return Config{}, fmt.Errorf("GELLHUB_BASE_URL must be an absolute http(s) URL without a path, not %q", c.BaseURL)
+	}
+	if c.Env == Production && u.Scheme != "https" {
+		return Config{}, fmt.Errorf("GELLHUB_BASE_URL must be https when GELLHUB_ENV=production")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return Config{}, fmt.Errorf("GELLHUB_DATABASE_URL must be a postgres:// URL (empty uses SQLite in the data dir)")
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		return Config{}, fmt.Errorf("GELLHUB_REDIS_URL must be a redis:// or rediss:// URL")
+	}
+	for _, e := range strings.Split(getenv("GELLHUB_ADMIN_EMAILS"), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			c.AdminEmails = append(c.AdminEmails, e)
+		}
+	}
+	switch v := strings.ToLower(or(getenv("GELLHUB_RATE_LIMITS"), "on")); v {
+	case "on", "true", "1":
+		c.RateLimits = true
+	case "off", "false", "0":
+		c.RateLimits = false
+	default:
+		return Config{}, fmt.Errorf("GELLHUB_RATE_LIMITS must be on or off, not %q", v)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return Config{}, fmt.Errorf("GELLHUB_LOG_LEVEL must be debug, info, warn or error")
+	}
+	for _, p := range strings.Split(getenv("GELLHUB_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return Config{}, fmt.Errorf("GELLHUB_TRUSTED_PROXIES: %q is neither an IP nor a CIDR", p)
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if v := getenv("GELLHUB_SESSION_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			return Config{}, fmt.Errorf("GELLHUB_SESSION_TTL must be a duration of at least 1m, such as 336h")
+		}
+		c.SessionTTL = d
+	}
+	if v := getenv("GELLHUB_BODY_LIMIT_BYTES"); v != "" {
+		var n int
+		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1024 || n > 64<<20 {
+			return Config{}, fmt.Errorf("GELLHUB_BODY_LIMIT_BYTES must be between 1024 and 67108864")
+		}
+		c.BodyLimit = n
+	}
+	return c, nil
+}
+
+// SecureCookies reports whether cookies get the Secure attribute: always,
+// unless the base URL is plain http.
+func (c Config) SecureCookies() bool { return !strings.HasPrefix(c.BaseURL, "http://") }
+
+// Embedded reports whether the program runs on its embedded default
+// (SQLite in the data dir) rather than PostgreSQL.
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+func or(v, def string) string {
+	if v = strings.TrimSpace(v); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,119 @@
+// Package platform composes gellhub's core with the adapters the
+// configuration selects. The API and the worker both start from here, so the
+// wiring is written once and read in one place.
+package platform
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gellhub/gellhub/adapters/argon2id"
+	"github.com/gellhub/gellhub/adapters/bunstore"
+	"github.com/gellhub/gellhub/adapters/inproc"
+	"github.com/gellhub/gellhub/adapters/redisstore"
+	"github.com/gellhub/gellhub/apps/internal/config"
+	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/plans"
+	"github.com/gellhub/gellhub/ports"
+)
+
+// SystemClock is the real ports.Clock.
+type SystemClock struct{}
+
+// Now implements ports.Clock.
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// Check is a named readiness probe.
+type Check struct {
+	Name string
+	ports.Pinger
+}
+
+// Platform is the composed application: the use-case services and the
+// adapters behind them.
+type Platform struct {
+	Config   config.Config
+	Clock    ports.Clock
+	Store    *bunstore.Store
+	Sessions ports.SessionStore
+	Cache    ports.Cache
+	Limiter  ports.RateLimiter // nil when rate limits are off
+	Accounts *accounts.Service
+	Plans    *plans.Service
+	Checks   []Check
+
+	closers []func() error
+}
+
+// Open connects every adapter cfg names, runs the migrations, seeds the
+// plan catalog and builds the services.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform, err error) {
+	p := &Platform{Config: cfg, Clock: SystemClock{}}
+	defer func() {
+		if err != nil {
+			_ = p.Close()
+		}
+	}()
+
+	p.Store, err = bunstore.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	p.closers = append(p.closers, p.Store.Close)
+	p.Checks = append(p.Checks, Check{"database", p.Store})
+	log.Info("database ready", "driver", p.Store.Dialect())
+
+	if cfg.RedisURL != "" {
+		rc, err := redisstore.Open(ctx, cfg.RedisURL, cfg.RedisPrefix)
+		if err != nil {
+			return nil, fmt.Errorf("open redis: %w", err)
+		}
+		p.closers = append(p.closers, rc.Close)
+		p.Sessions, p.Cache, p.Limiter = rc.Sessions(), rc.Cache(), rc.RateLimiter()
+		p.Checks = append(p.Checks, Check{"cache", rc})
+		log.Info("cache ready", "backend", "redis")
+	} else {
+		p.Sessions = p.Store // sessions survive restarts of the embedded default
+		p.Cache = inproc.NewCache(p.Clock)
+		p.Limiter = inproc.NewRateLimiter(p.Clock)
+		log.Info("cache ready", "backend", "in-process")
+	}
+	if !cfg.RateLimits {
+		p.Limiter = nil
+		log.Warn("rate limits are off (GELLHUB_RATE_LIMITS=off): use only for tests and load runs")
+	}
+
+	p.Plans = plans.New(p.Store, p.Clock, rand.Reader, nil)
+	if err := p.Plans.Seed(ctx); err != nil {
+		return nil, err
+	}
+	p.Accounts, err = accounts.New(accounts.Config{
+		Accounts:    p.Store,
+		Sessions:    p.Sessions,
+		Plans:       p.Plans,
+		Hasher:      argon2id.New(argon2id.DefaultParams),
+		Clock:       p.Clock,
+		Random:      rand.Reader,
+		Limiter:     p.Limiter,
+		AdminEmails: cfg.AdminEmails,
+		SessionTTL:  cfg.SessionTTL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close releases every adapter, the last opened first.
+func (p *Platform) Close() error {
+	var errs []error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		errs = append(errs, p.closers[i]())
+	}
+	p.closers = nil
+	return errors.Join(errs...)
+}

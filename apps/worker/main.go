@@ -1,0 +1,53 @@
+// Command worker runs gellhub's background jobs against the same
+// configuration as the API. Any number of workers may run: every job is
+// idempotent.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gellhub/gellhub/apps/internal/config"
+	"github.com/gellhub/gellhub/apps/internal/jobs"
+	"github.com/gellhub/gellhub/apps/internal/platform"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "gellhub worker:", err)
+		os.Exit(1)
+	}
+}
+
+// run wires the platform and runs the jobs until ctx ends. When started is
+// not nil it receives the names of the scheduled jobs.
+func run(ctx context.Context, getenv func(string) string, out io.Writer, started chan<- []string) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := platform.NewLogger(out, cfg.LogLevel)
+	p, err := platform.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	runner := jobs.NewRunner(log, jobs.Standard(log, p.Clock, p.Sessions)...)
+	names := make([]string, 0, len(runner.Jobs()))
+	for _, j := range runner.Jobs() {
+		names = append(names, j.Name)
+	}
+	log.Info("gellhub worker started", "jobs", names, "embedded", cfg.Embedded())
+	if started != nil {
+		started <- names
+	}
+	runner.Run(ctx)
+	log.Info("gellhub worker stopped")
+	return nil
+}
