@@ -37,7 +37,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoggedIn, error) {
 		return LoggedIn{}, core.Invalid("password", "password is required")
 	}
 	if len(in.Password) > core.MaxPasswordLen {
-		return LoggedIn{}, errBadCredentials
+		return LoggedIn{}, core.Invalid("password", "password must be at most %d bytes", core.MaxPasswordLen)
 	}
 	if err := s.limit(ctx, "login:ip:"+in.ClientIP, LoginPerIP); err != nil {
 		return LoggedIn{}, err
@@ -122,6 +122,9 @@ func (s *Service) KeyPrincipal(ctx context.Context, raw string) (core.Principal,
 		return core.Principal{}, core.Errorf("api key", err)
 	}
 	p, err := s.cfg.Accounts.ProfileByID(ctx, k.ProfileID)
+	if core.IsKind(err, core.KindNotFound) {
+		return core.Principal{}, errBadKey
+	}
 	if err != nil {
 		return core.Principal{}, core.Errorf("api key profile", err)
 	}

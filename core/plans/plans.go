@@ -89,6 +89,9 @@ func (s *Service) ListPublic(ctx context.Context, q Query) (Listing, error) {
 			return Listing{}, core.Forbidden("this app does not offer " + string(lines[0]) + " plans")
 		}
 		if len(lines) == 0 {
+			if len(allowed) == 0 {
+				return out, nil // an empty filter would select every line
+			}
 			lines = allowed
 		}
 	}
