@@ -66,7 +66,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
 	if cfg.Embedded() {
-		runner := jobs.NewRunner(log, jobs.Standard(log, p.Clock, p.Sessions)...)
+		runner := jobs.NewRunner(log, jobs.Standard(log, p.Clock, p.Store)...)
 		go func() { defer close(jobsDone); runner.Run(jobCtx) }()
 	} else {
 		close(jobsDone) // the worker program runs the jobs

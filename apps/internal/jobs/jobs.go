@@ -72,8 +72,9 @@ func (r *Runner) runOnce(ctx context.Context, j Job) {
 	r.log.Debug("job done", "job", j.Name, "duration_ms", time.Since(start).Milliseconds())
 }
 
-// Standard returns the periodic jobs of this release for the given
-// adapters.
+// Standard returns the periodic jobs of this release. sessions is the SQL
+// store: its expired sessions are purged even when live sessions are in
+// Redis, so rows left from an embedded run do not linger.
 func Standard(log *slog.Logger, clock ports.Clock, sessions ports.SessionStore) []Job {
 	var out []Job
 	if p, ok := sessions.(ports.SessionPurger); ok {

@@ -24,15 +24,24 @@ type publicPlanJSON struct {
 	ClientGalleryEnabled bool     `json:"clientGalleryEnabled"`
 }
 
-// adminPlanJSON adds what only staff see.
+// adminPlanJSON is a plan with what only staff see.
 type adminPlanJSON struct {
-	publicPlanJSON
-	MonthlyCredits int64     `json:"monthlyCredits"`
-	StripePriceID  string    `json:"stripePriceId"`
-	Status         string    `json:"status"`
-	SortOrder      int       `json:"sortOrder"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	ID                   string    `json:"id"`
+	PlanType             string    `json:"planType"`
+	Name                 string    `json:"name"`
+	Description          string    `json:"description"`
+	Features             []string  `json:"features"`
+	StorageLimitBytes    int64     `json:"storageLimitBytes"`
+	MonthlyCredits       int64     `json:"monthlyCredits"`
+	Price                float64   `json:"price"`
+	Currency             string    `json:"currency"`
+	BillingPeriod        string    `json:"billingPeriod"`
+	ClientGalleryEnabled bool      `json:"clientGalleryEnabled"`
+	StripePriceID        string    `json:"stripePriceId"`
+	Status               string    `json:"status"`
+	SortOrder            int       `json:"sortOrder"`
+	CreatedAt            time.Time `json:"createdAt"`
+	UpdatedAt            time.Time `json:"updatedAt"`
 }
 
 func publicPlan(p core.Plan) publicPlanJSON {
@@ -52,9 +61,13 @@ func publicPlan(p core.Plan) publicPlanJSON {
 }
 
 func adminPlan(p core.Plan) adminPlanJSON {
+	pub := publicPlan(p)
 	return adminPlanJSON{
-		publicPlanJSON: publicPlan(p), MonthlyCredits: p.MonthlyCredits, StripePriceID: p.StripePriceID,
-		Status: string(p.Status), SortOrder: p.SortOrder, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
+		ID: pub.ID, PlanType: pub.PlanType, Name: pub.Name, Description: pub.Description, Features: pub.Features,
+		StorageLimitBytes: pub.StorageLimitBytes, MonthlyCredits: p.MonthlyCredits, Price: pub.Price,
+		Currency: pub.Currency, BillingPeriod: pub.BillingPeriod, ClientGalleryEnabled: pub.ClientGalleryEnabled,
+		StripePriceID: p.StripePriceID, Status: string(p.Status), SortOrder: p.SortOrder,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}
 }
 
