@@ -1,0 +1,72 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsAreTheEmbeddedDefault(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", c.Addr)
+	require.Equal(t, "http://127.0.0.1:8080", c.BaseURL)
+	require.Equal(t, "./data", c.DataDir)
+	require.True(t, c.Embedded())
+	require.False(t, c.SecureCookies())
+	require.True(t, c.RateLimits)
+	require.Equal(t, Development, c.Env)
+	require.Equal(t, 14*24*time.Hour, c.SessionTTL)
+	require.Equal(t, 1<<20, c.BodyLimit)
+}
+
+func TestEverySetting(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"GELLHUB_ADDR": "0.0.0.0:9000", "GELLHUB_BASE_URL": "https://api.example.com/",
+		"GELLHUB_DATA_DIR": "/var/lib/gellhub", "GELLHUB_DATABASE_URL": "postgres://u@db/g",
+		"GELLHUB_REDIS_URL": "rediss://cache:6380/1", "GELLHUB_REDIS_PREFIX": "prod:",
+		"GELLHUB_ADMIN_EMAILS": " a@example.com, ,B@example.com ", "GELLHUB_ENV": "production",
+		"GELLHUB_RATE_LIMITS": "off", "GELLHUB_LOG_LEVEL": "debug",
+		"GELLHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7", "GELLHUB_SESSION_TTL": "24h",
+		"GELLHUB_BODY_LIMIT_BYTES": "2048",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, "https://api.example.com", c.BaseURL, "trailing slash trimmed")
+	require.True(t, c.SecureCookies())
+	require.False(t, c.Embedded())
+	require.Equal(t, []string{"a@example.com", "B@example.com"}, c.AdminEmails)
+	require.False(t, c.RateLimits)
+	require.Equal(t, []string{"10.0.0.0/8", "192.168.1.7"}, c.TrustedProxies)
+	require.Equal(t, 24*time.Hour, c.SessionTTL)
+	require.Equal(t, 2048, c.BodyLimit)
+	require.Equal(t, "prod:", c.RedisPrefix)
+}
+
+func TestBadSettingsAreRefused(t *testing.T) {
+	t.Parallel()
+	for name, m := range map[string]map[string]string{
+		"addr_without_port":          {"GELLHUB_ADDR": "localhost"},
+		"base_url_relative":          {"GELLHUB_BASE_URL": "/api"},
+		"base_url_with_path":         {"GELLHUB_BASE_URL": "https://example.com/gellhub"},
+		"production_over_plain_http": {"GELLHUB_ENV": "production"},
+		"unknown_env":                {"GELLHUB_ENV": "staging"},
+		"mysql_database":             {"GELLHUB_DATABASE_URL": "mysql://x"},
+		"redis_url_scheme":           {"GELLHUB_REDIS_URL": "http://cache"},
+		"rate_limits_word":           {"GELLHUB_RATE_LIMITS": "sometimes"},
+		"log_level":                  {"GELLHUB_LOG_LEVEL": "loud"},
+		"trusted_proxy":              {"GELLHUB_TRUSTED_PROXIES": "not-an-ip"},
+		"session_ttl_too_short":      {"GELLHUB_SESSION_TTL": "10s"},
+		"session_ttl_garbage":        {"GELLHUB_SESSION_TTL": "two weeks"},
+		"body_limit_tiny":            {"GELLHUB_BODY_LIMIT_BYTES": "10"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(env(m))
+			require.Error(t, err)
+		})
+	}
+}
