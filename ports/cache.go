@@ -9,7 +9,9 @@ import (
 // production, in-process in the embedded default). Keys are opaque strings;
 // adapters may namespace them.
 type Cache interface {
-	// Set stores value under key for ttl (ttl must be > 0).
+	// Set stores value under key for ttl. A ttl <= 0 is an error. An empty
+	// value is a value, not absence. KindUnavailable when the backend is
+	// down or full.
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 
 	// SetNX stores value only when key is absent and reports whether it did.
@@ -46,6 +48,8 @@ type RateDecision struct {
 // (GCRA): smooth, one atomic step per event, a single key per limit.
 type RateLimiter interface {
 	// Allow records one event under key if limit allows it and says whether
-	// it did. A refused event is not counted.
+	// it did. A refused event is not counted. RetryAfter is 0 when allowed;
+	// Remaining may be one low (GCRA in floating point). An invalid limit
+	// (Rate <= 0, Period <= 0, Burst < 0) is an error.
 	Allow(ctx context.Context, key string, limit Limit) (RateDecision, error)
 }

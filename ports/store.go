@@ -77,7 +77,9 @@ type PlanStore interface {
 
 // SessionStore keeps browser sessions by token digest.
 type SessionStore interface {
-	// CreateSession stores s until s.ExpiresAt.
+	// CreateSession stores s until s.ExpiresAt; CreatedAt is "now" (stores
+	// without a clock derive their TTL from ExpiresAt − CreatedAt). A second
+	// session with the same digest replaces the first.
 	CreateSession(ctx context.Context, s core.Session) error
 
 	// SessionByDigest returns the session if it exists and has not expired

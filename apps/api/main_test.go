@@ -160,15 +160,16 @@ func TestRunsOnPostgresAndRedis(t *testing.T) {
 	opt, err := goredis.ParseURL(redisURL)
 	require.NoError(t, err)
 	rdb := goredis.NewClient(opt)
-	defer rdb.Close()
+	t.Cleanup(func() { _ = rdb.Close() }) // registered first: runs after the key cleanup below
 	testkit.RequireService(t, "Redis", rdb.Ping(context.Background()).Err())
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	prefix := "gellhub-test-" + hex.EncodeToString(b[:]) + ":"
 	t.Cleanup(func() {
-		keys, _ := rdb.Keys(context.Background(), prefix+"*").Result()
+		keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
+		require.NoError(t, err)
 		if len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
+			require.NoError(t, rdb.Del(context.Background(), keys...).Err())
 		}
 	})
 

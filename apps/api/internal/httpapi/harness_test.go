@@ -47,7 +47,7 @@ type options struct {
 
 // testServer is a Fiber app wired like the real one over a chosen store.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	app   *fiber.App
 	clock *testkit.Clock
 	store storeUnderTest
@@ -71,7 +71,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newTestServer(t *testing.T, backend string, o options) *testServer {
+func newTestServer(t testing.TB, backend string, o options) *testServer {
 	t.Helper()
 	var st storeUnderTest
 	switch backend {
@@ -119,7 +119,7 @@ type reply struct {
 }
 
 // json decodes the body into a map.
-func (r reply) json(t *testing.T) map[string]any {
+func (r reply) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(r.body, &m), "body: %s", r.body)
@@ -127,7 +127,7 @@ func (r reply) json(t *testing.T) map[string]any {
 }
 
 // list decodes the body into an array.
-func (r reply) list(t *testing.T) []map[string]any {
+func (r reply) list(t testing.TB) []map[string]any {
 	t.Helper()
 	var m []map[string]any
 	require.NoError(t, json.Unmarshal(r.body, &m), "body: %s", r.body)
@@ -135,7 +135,7 @@ func (r reply) list(t *testing.T) []map[string]any {
 }
 
 // requireError asserts the contract's error body.
-func (r reply) requireError(t *testing.T, status int, code, detail string) {
+func (r reply) requireError(t testing.TB, status int, code, detail string) {
 	t.Helper()
 	require.Equal(t, status, r.status, "body: %s", r.body)
 	m := r.json(t)
