@@ -13,8 +13,9 @@ import (
 type AccountStore interface {
 	// CreateAccount stores a whole account (profile, studio, drive,
 	// subscriptions, keys) atomically. A profile whose EmailNormalized is
-	// taken fails with KindConflict, code "email_taken", and nothing is
-	// written.
+	// taken fails with KindConflict, code "email_taken"; a subscription to
+	// an unknown plan fails with KindInvalid, detail "planId"; either way
+	// nothing is written.
 	CreateAccount(ctx context.Context, a core.Account) error
 
 	// ProfileByID returns a profile; KindNotFound when there is none.
@@ -54,7 +55,8 @@ type PlanStore interface {
 	// others untouched (an admin's edits and archives survive restarts).
 	SeedPlans(ctx context.Context, plans []core.Plan) error
 
-	// CreatePlan stores a new plan; KindConflict when the id is taken.
+	// CreatePlan stores a new plan; KindConflict, code "plan_exists", when
+	// the id is taken.
 	CreatePlan(ctx context.Context, p core.Plan) error
 
 	// PlanByID returns a plan, archived or not; KindNotFound when none.
