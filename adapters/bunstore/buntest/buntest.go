@@ -32,7 +32,7 @@ const DatabaseURLEnv = "GELLHUB_TEST_DATABASE_URL"
 
 // DefaultDatabaseURL is the PostgreSQL server tests use when DatabaseURLEnv
 // is unset: the local server the project's scripts start.
-const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/gellhub_test?sslmode=disable"
 
 // setupTimeout bounds connecting, creating and dropping a test schema.
 const setupTimeout = 15 * time.Second

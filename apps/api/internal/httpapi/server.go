@@ -55,6 +55,10 @@ func New(d Deps) *fiber.App {
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
 		CaseSensitive:         true,
+		// Params, queries, headers and cookies are copied out of fasthttp's
+		// reusable buffers: values reach map keys, caches and goroutines
+		// (an in-memory store keyed by a c.Params string got corrupted).
+		Immutable: true,
 	}
 	if len(d.TrustedProxies) > 0 {
 		cfg.EnableTrustedProxyCheck = true
