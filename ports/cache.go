@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -52,4 +53,16 @@ type RateLimiter interface {
 	// Remaining may be one low (GCRA in floating point). An invalid limit
 	// (Rate <= 0, Period <= 0, Burst < 0) is an error.
 	Allow(ctx context.Context, key string, limit Limit) (RateDecision, error)
+}
+
+// Normalize returns l with Burst defaulted to Rate, or an error when l is
+// invalid (Rate <= 0, Period <= 0 or Burst < 0): a programming mistake.
+func (l Limit) Normalize() (Limit, error) {
+	if l.Burst == 0 {
+		l.Burst = l.Rate
+	}
+	if l.Rate <= 0 || l.Period <= 0 || l.Burst < 0 {
+		return Limit{}, fmt.Errorf("invalid rate limit %+v", l)
+	}
+	return l, nil
 }

@@ -76,13 +76,11 @@ func (r *RateLimiter) Len() int {
 // Allow implements ports.RateLimiter. A limit with Rate <= 0, Period <= 0
 // or Burst < 0 is an error (a programming mistake, so KindInternal).
 func (r *RateLimiter) Allow(_ context.Context, key string, limit ports.Limit) (ports.RateDecision, error) {
+	limit, err := limit.Normalize()
+	if err != nil {
+		return ports.RateDecision{}, fmt.Errorf("inproc rate limiter: %w", err)
+	}
 	burst := limit.Burst
-	if burst == 0 {
-		burst = limit.Rate
-	}
-	if limit.Rate <= 0 || limit.Period <= 0 || burst < 0 {
-		return ports.RateDecision{}, fmt.Errorf("inproc rate limiter: invalid limit %+v", limit)
-	}
 	emission := max(limit.Period/time.Duration(limit.Rate), 1) // time between events at the steady rate
 	burstOffset := emission * time.Duration(burst)
 

@@ -25,13 +25,11 @@ var _ ports.RateLimiter = (*RateLimiter)(nil)
 // Allow implements ports.RateLimiter. A limit with Rate <= 0, Period <= 0
 // or Burst < 0 is an error (a programming mistake, so KindInternal).
 func (r *RateLimiter) Allow(ctx context.Context, key string, limit ports.Limit) (ports.RateDecision, error) {
+	limit, err := limit.Normalize()
+	if err != nil {
+		return ports.RateDecision{}, fmt.Errorf("redis rate limiter: %w", err)
+	}
 	burst := limit.Burst
-	if burst == 0 {
-		burst = limit.Rate
-	}
-	if limit.Rate <= 0 || limit.Period <= 0 || burst < 0 {
-		return ports.RateDecision{}, fmt.Errorf("redis rate limiter: invalid limit %+v", limit)
-	}
 	res, err := r.c.limiter.Allow(ctx, key, redis_rate.Limit{Rate: limit.Rate, Burst: burst, Period: limit.Period})
 	if err != nil {
 		return ports.RateDecision{}, translate(ctx, "rate limit", "", err)

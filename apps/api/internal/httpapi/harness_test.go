@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,24 +50,7 @@ type testServer struct {
 	app   *fiber.App
 	clock *testkit.Clock
 	store storeUnderTest
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *testkit.SyncBuffer
 }
 
 func newTestServer(t testing.TB, backend string, o options) *testServer {
@@ -102,7 +84,7 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 	if o.baseURL == "" {
 		o.baseURL = "http://127.0.0.1:8080"
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	app := New(Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), Accounts: acc, Plans: ps, Checks: o.checks,
 		BaseURL: o.baseURL, SecureCookies: strings.HasPrefix(o.baseURL, "https://"), BodyLimit: 64 << 10,
