@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -33,15 +34,30 @@ var DefaultParams = Params{Memory: 64 * 1024, Time: 1, Threads: 2, SaltLen: 16, 
 var TestParams = Params{Memory: 256, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // Hasher implements ports.PasswordHasher with argon2id.
+//
+// At most GOMAXPROCS hashes run at once; the others wait their turn. Each
+// hash holds Params.Memory for its duration, so without the bound a burst
+// of logins would allocate burst × 64 MiB and thrash the collector: the cap
+// keeps memory flat and throughput at what the cores can give.
 type Hasher struct {
-	p Params
+	p   Params
+	sem chan struct{}
 }
 
 var _ ports.PasswordHasher = (*Hasher)(nil)
 
 // New returns a hasher that hashes new passwords with p. Verify accepts
 // hashes made with any parameters, so raising p later needs no migration.
-func New(p Params) *Hasher { return &Hasher{p: p} }
+func New(p Params) *Hasher {
+	return &Hasher{p: p, sem: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+// key derives an argon2id key, waiting for a free slot.
+func (h *Hasher) key(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	h.sem <- struct{}{}
+	defer func() { <-h.sem }()
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+}
 
 // Hash implements ports.PasswordHasher.
 func (h *Hasher) Hash(password string) (string, error) {
@@ -49,7 +65,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("argon2id salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
+	key := h.key([]byte(password), salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, h.p.Memory, h.p.Time, h.p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -84,6 +100,6 @@ func (h *Hasher) Verify(encoded, password string) (bool, error) {
 	if err != nil || len(want) == 0 || len(want) > 128 {
 		return false, errMalformed
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := h.key([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
