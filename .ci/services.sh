@@ -31,11 +31,14 @@ tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 ensure_postgres() {
   if [ -n "${GELLHUB_TEST_DATABASE_URL:-}" ]; then log "PostgreSQL: using GELLHUB_TEST_DATABASE_URL"; return; fi
   if ! tcp_open 127.0.0.1 5432; then
-    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then apt_install postgresql; fi
+    local installed=""
+    if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then apt_install postgresql; installed=1; fi
     local ver; ver=$(ls /etc/postgresql | sort -V | tail -n1)
-    # Trust local TCP connections, as the machine kind is set up.
+    # A cluster this script installed (or any, in CI) trusts local TCP
+    # connections, as the machine kind is set up; a developer's own cluster
+    # is left as its owner configured it.
     local hba="/etc/postgresql/$ver/main/pg_hba.conf"
-    if ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
+    if { [ -n "$installed" ] || [ "${CI:-}" = true ]; } && ! grep -qE '^host\s+all\s+all\s+127\.0\.0\.1/32\s+trust' "$hba"; then
       as_root sed -i '1i host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' "$hba"
     fi
     log "starting PostgreSQL $ver"

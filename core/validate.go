@@ -70,8 +70,8 @@ func CleanText(field, s string, max int, required bool) (string, error) {
 		return "", Invalid(field, "%s must be at most %d characters", field, max)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
-			return "", Invalid(field, "%s must not contain control characters", field)
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' || invisible(r) {
+			return "", Invalid(field, "%s must not contain control or invisible formatting characters", field)
 		}
 	}
 	return s, nil
@@ -87,4 +87,17 @@ func CheckAbsoluteURL(field, s string) error {
 		return Invalid(field, "%s must be an absolute http(s) URL", field)
 	}
 	return nil
+}
+
+// invisible reports the formatting characters that disguise text: bidi
+// overrides and isolates (which can flip how a name reads), zero-width
+// spaces and the byte-order mark. Joiners stay allowed: emoji need them.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	case r == 0x200B, r == 0xFEFF, r == 0x2060:
+		return true
+	}
+	return false
 }

@@ -21,11 +21,15 @@ const DefaultSessionTTL = 14 * 24 * time.Hour
 const maxTokenLen = 128
 
 // Rate limits on the credential routes. Per-IP limits slow down credential
-// stuffing from one host; per-email limits slow down guessing one account's
-// password from many hosts.
+// stuffing from one host. Guessing one account's password is limited per
+// (email, IP), so a stranger cannot lock the owner out from the owner's own
+// network, and per email across all addresses with a higher ceiling, which
+// brakes a distributed attack at the price of a lockout only that attack
+// can cause.
 var (
 	LoginPerIP       = ports.Limit{Rate: 30, Period: 5 * time.Minute, Burst: 30}
-	LoginPerEmail    = ports.Limit{Rate: 10, Period: 15 * time.Minute, Burst: 10}
+	LoginPerEmailIP  = ports.Limit{Rate: 10, Period: 15 * time.Minute, Burst: 10}
+	LoginPerEmail    = ports.Limit{Rate: 100, Period: time.Hour, Burst: 100}
 	RegisterPerIP    = ports.Limit{Rate: 10, Period: 10 * time.Minute, Burst: 10}
 	RegisterPerEmail = ports.Limit{Rate: 5, Period: time.Hour, Burst: 5}
 )

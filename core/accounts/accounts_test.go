@@ -228,7 +228,9 @@ func TestMe(t *testing.T) {
 		_, who := f.session(t, "ann@example.com")
 		admin := core.Principal{IsAdmin: true, Via: core.AuthSession}
 		archived := string(core.PlanArchived)
-		_, err := f.plans.AdminUpdate(ctx, admin, "plan_drive_free", plans.PlanPatch{Status: &archived})
+		_, err := f.plans.AdminCreate(ctx, admin, plans.PlanInput{PlanType: "drive", Name: "Drive Starter", Price: 0})
+		require.NoError(t, err)
+		_, err = f.plans.AdminUpdate(ctx, admin, "plan_drive_free", plans.PlanPatch{Status: &archived})
 		require.NoError(t, err)
 		me, err := f.svc.Me(ctx, who)
 		require.NoError(t, err)

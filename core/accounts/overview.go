@@ -113,12 +113,13 @@ func (s *Service) RotateKey(ctx context.Context, who core.Principal, product str
 	if product == "" {
 		return RotatedKey{}, core.Invalid("product", "product is required")
 	}
-	line, err := core.ParseProductLine("product", product)
-	if err != nil {
-		return RotatedKey{}, err
-	}
-	if line == core.LineMessaging {
+	line := core.ProductLine(product)
+	switch line {
+	case core.LineClientGallery, core.LineDrive:
+	case core.LineMessaging:
 		return RotatedKey{}, core.Invalid("product", "messaging keys are managed with POST /api/messaging/api-key")
+	default:
+		return RotatedKey{}, core.Invalid("product", "product must be clientGallery or drive")
 	}
 	raw, key, err := s.newKey(who.ProfileID, line)
 	if err != nil {

@@ -24,7 +24,8 @@ type Registered struct {
 	Account         core.Account
 	APIKey          string // sk_…
 	DriveAPIKey     string // drv_…
-	SessionToken    string
+	SessionToken    string // empty when SessionError is set
+	SessionError    error  // the session could not be opened; sign in later
 	SessionExpires  time.Time
 	RequiresPayment bool
 	CheckoutURL     string
@@ -128,12 +129,13 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Registered, e
 	if err := s.cfg.Accounts.CreateAccount(ctx, acct); err != nil {
 		return Registered{}, core.Errorf("create account", err)
 	}
-	token, expires, err := s.newSession(ctx, acct.Profile.ID)
-	if err != nil {
-		return Registered{}, err
+	// The account is committed: its keys must reach the caller even when
+	// the session store fails, or a retry would only meet email_taken.
+	if token, expires, err := s.newSession(ctx, acct.Profile.ID); err == nil {
+		out.SessionToken, out.SessionExpires = token, expires
+	} else {
+		out.SessionError = err
 	}
-	out.SessionToken = token
-	out.SessionExpires = expires
 
 	if !chosen.Free() {
 		out.RequiresPayment = true

@@ -42,7 +42,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoggedIn, error) {
 	if err := s.limit(ctx, "login:ip:"+in.ClientIP, LoginPerIP); err != nil {
 		return LoggedIn{}, err
 	}
-	if err := s.limit(ctx, "login:email:"+core.Digest(normalized), LoginPerEmail); err != nil {
+	emailKey := core.Digest(normalized)
+	if err := s.limit(ctx, "login:email-ip:"+emailKey+":"+in.ClientIP, LoginPerEmailIP); err != nil {
+		return LoggedIn{}, err
+	}
+	if err := s.limit(ctx, "login:email:"+emailKey, LoginPerEmail); err != nil {
 		return LoggedIn{}, err
 	}
 	p, err := s.cfg.Accounts.ProfileByEmail(ctx, normalized)

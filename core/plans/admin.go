@@ -3,6 +3,7 @@ package plans
 import (
 	"context"
 	"regexp"
+	"time"
 
 	"github.com/gellhub/gellhub/core"
 )
@@ -94,7 +95,8 @@ func (s *Service) AdminCreate(ctx context.Context, who core.Principal, in PlanIn
 	if err := applyPatch(&p, patch, false); err != nil {
 		return core.Plan{}, err
 	}
-	p.CreatedAt, p.UpdatedAt = s.clock.Now(), s.clock.Now()
+	now := s.clock.Now().UTC().Truncate(time.Microsecond) // what every store keeps
+	p.CreatedAt, p.UpdatedAt = now, now
 	if err := s.store.CreatePlan(ctx, p); err != nil {
 		return core.Plan{}, core.Errorf("create plan", err)
 	}
@@ -109,15 +111,36 @@ func (s *Service) AdminUpdate(ctx context.Context, who core.Principal, id string
 	if err := checkPlanID("id", id); err != nil {
 		return core.Plan{}, err
 	}
-	now := s.clock.Now()
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var before core.Plan
 	p, err := s.store.UpdatePlan(ctx, id, func(p *core.Plan, inUse bool) error {
+		before = *p
 		if err := applyPatch(p, patch, inUse); err != nil {
 			return err
 		}
 		p.UpdatedAt = now
 		return nil
 	})
-	return p, core.Errorf("update plan", err)
+	if err != nil {
+		return core.Plan{}, core.Errorf("update plan", err)
+	}
+	// Registration starts every profile on a free Client Gallery and Drive
+	// plan, so the last one of a line must stay. The store's transaction
+	// sees one plan only: check after the write and put the plan back when
+	// it was the last.
+	wasFree, isFree := before.Free() && before.Status == core.PlanActive, p.Free() && p.Status == core.PlanActive
+	if wasFree && !isFree && p.Line != core.LineMessaging {
+		if _, ferr := s.DefaultFree(ctx, p.Line); core.IsKind(ferr, core.KindConflict) {
+			if _, rerr := s.store.UpdatePlan(ctx, id, func(q *core.Plan, _ bool) error {
+				*q = before
+				return nil
+			}); rerr != nil {
+				return core.Plan{}, core.Errorf("update plan: restore the last free plan", rerr)
+			}
+			return core.Plan{}, core.Conflict("last_free_plan", "this is the last free "+string(p.Line)+" plan and registration needs one; publish another first")
+		}
+	}
+	return p, nil
 }
 
 // AdminDelete removes a plan no subscription uses; a used plan is a
@@ -128,6 +151,12 @@ func (s *Service) AdminDelete(ctx context.Context, who core.Principal, id string
 	}
 	if err := checkPlanID("id", id); err != nil {
 		return err
+	}
+	for _, c := range DefaultCatalog() {
+		if c.ID == id {
+			// Start-up seeding would bring it back: archive it instead.
+			return core.Conflict("catalog_plan", "plans of the default catalog cannot be deleted; archive it instead")
+		}
 	}
 	return core.Errorf("delete plan", s.store.DeletePlan(ctx, id))
 }

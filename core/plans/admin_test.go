@@ -331,33 +331,44 @@ func TestAdminDelete(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 
+	custom := func(t *testing.T, f fixture, price float64) string {
+		t.Helper()
+		p, err := f.svc.AdminCreate(ctx, admin, plans.PlanInput{PlanType: "drive", Name: "Drive Team", Price: price})
+		require.NoError(t, err)
+		return p.ID
+	}
+
 	t.Run("unused_plan_is_gone", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, nil)
-		require.NoError(t, f.svc.AdminDelete(ctx, admin, "plan_messaging_growth_annual"))
-		_, err := f.svc.Get(ctx, "plan_messaging_growth_annual")
+		id := custom(t, f, 49)
+		require.NoError(t, f.svc.AdminDelete(ctx, admin, id))
+		_, err := f.svc.Get(ctx, id)
 		requireKind(t, err, core.KindNotFound, "", "")
 		all, err := f.svc.AdminList(ctx, admin)
 		require.NoError(t, err)
-		require.NotContains(t, ids(all), "plan_messaging_growth_annual")
+		require.NotContains(t, ids(all), id)
 	})
 
 	t.Run("used_plan_is_conflict_plan_in_use", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, nil)
-		f.useplan(t, "plan_drive_plus_annual")
-		err := f.svc.AdminDelete(ctx, admin, "plan_drive_plus_annual")
+		id := custom(t, f, 49)
+		f.useplan(t, id)
+		err := f.svc.AdminDelete(ctx, admin, id)
 		requireKind(t, err, core.KindConflict, "plan_in_use", "")
-		_, err = f.svc.Get(ctx, "plan_drive_plus_annual")
+		_, err = f.svc.Get(ctx, id)
 		require.NoError(t, err, "the plan is still there")
 	})
 
-	t.Run("free_plan_every_account_uses_cannot_be_deleted", func(t *testing.T) {
+	t.Run("catalog_plan_is_archived_not_deleted", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, nil)
-		f.useplan(t, "plan_gallery_pro_monthly") // its drive starts on plan_drive_free
-		err := f.svc.AdminDelete(ctx, admin, "plan_drive_free")
-		requireKind(t, err, core.KindConflict, "plan_in_use", "")
+		// Seeding at the next start would bring a deleted catalog plan back.
+		err := f.svc.AdminDelete(ctx, admin, "plan_messaging_growth_annual")
+		requireKind(t, err, core.KindConflict, "catalog_plan", "")
+		_, err = f.svc.Get(ctx, "plan_messaging_growth_annual")
+		require.NoError(t, err)
 	})
 
 	t.Run("unknown_plan_is_not_found", func(t *testing.T) {
@@ -372,5 +383,44 @@ func TestAdminDelete(t *testing.T) {
 		f := newFixture(t, nil)
 		err := f.svc.AdminDelete(ctx, admin, "../plan")
 		requireKind(t, err, core.KindInvalid, "invalid_request", "id")
+	})
+}
+
+func TestAdminKeepsAFreePlanPerLine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	archived, price := "archived", 5.0
+
+	t.Run("archiving_the_last_free_plan_is_conflict_and_changes_nothing", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, nil)
+		_, err := f.svc.AdminUpdate(ctx, admin, "plan_drive_free", plans.PlanPatch{Status: &archived})
+		requireKind(t, err, core.KindConflict, "last_free_plan", "")
+		p, err := f.svc.DefaultFree(ctx, core.LineDrive)
+		require.NoError(t, err)
+		require.Equal(t, "plan_drive_free", p.ID)
+	})
+	t.Run("pricing_the_last_free_plan_is_conflict", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, nil)
+		_, err := f.svc.AdminUpdate(ctx, admin, "plan_gallery_free", plans.PlanPatch{Price: &price})
+		requireKind(t, err, core.KindConflict, "last_free_plan", "")
+		p, err := f.svc.Get(ctx, "plan_gallery_free")
+		require.NoError(t, err)
+		require.True(t, p.Free())
+	})
+	t.Run("another_free_plan_lets_it_go", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, nil)
+		_, err := f.svc.AdminCreate(ctx, admin, plans.PlanInput{PlanType: "drive", Name: "Drive Starter", Price: 0})
+		require.NoError(t, err)
+		_, err = f.svc.AdminUpdate(ctx, admin, "plan_drive_free", plans.PlanPatch{Status: &archived})
+		require.NoError(t, err)
+	})
+	t.Run("messaging_needs_no_free_plan", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, nil)
+		_, err := f.svc.AdminUpdate(ctx, admin, "plan_messaging_free", plans.PlanPatch{Status: &archived})
+		require.NoError(t, err)
 	})
 }

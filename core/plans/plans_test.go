@@ -183,10 +183,10 @@ func TestSeed(t *testing.T) {
 		require.Equal(t, core.PlanArchived, p.Status)
 	})
 
-	t.Run("restores_a_deleted_default_plan", func(t *testing.T) {
+	t.Run("restores_a_lost_default_plan", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, nil)
-		require.NoError(t, f.svc.AdminDelete(ctx, admin, "plan_drive_plus_annual"))
+		require.NoError(t, f.store.DeletePlan(ctx, "plan_drive_plus_annual"))
 		require.NoError(t, f.svc.Seed(ctx))
 		_, err := f.svc.Get(ctx, "plan_drive_plus_annual")
 		require.NoError(t, err)

@@ -127,7 +127,10 @@ func Load(getenv func(string) string) (Config, error) {
 
 // SecureCookies reports whether cookies get the Secure attribute: always,
 // unless the base URL is plain http.
-func (c Config) SecureCookies() bool { return !strings.HasPrefix(c.BaseURL, "http://") }
+func (c Config) SecureCookies() bool {
+	u, err := url.Parse(c.BaseURL)
+	return err != nil || !strings.EqualFold(u.Scheme, "http")
+}
 
 // Embedded reports whether the program runs on its embedded default
 // (SQLite in the data dir) rather than PostgreSQL.

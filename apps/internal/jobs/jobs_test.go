@@ -43,6 +43,7 @@ func TestStandardPurgesExpiredSessions(t *testing.T) {
 	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	now := clock.Now()
+	require.NoError(t, store.CreateAccount(ctx, core.Account{Profile: core.Profile{ID: "p", Email: "p@example.com", EmailNormalized: "p@example.com"}}))
 	require.NoError(t, store.CreateSession(ctx, core.Session{TokenDigest: "old", ProfileID: "p", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
 	require.NoError(t, store.CreateSession(ctx, core.Session{TokenDigest: "new", ProfileID: "p", CreatedAt: now, ExpiresAt: now.Add(48 * time.Hour)}))
 	clock.Advance(2 * time.Hour)

@@ -41,12 +41,17 @@ func (s *Server) register(c *fiber.Ctx) error {
 	r, err := s.Accounts.Register(c.UserContext(), accounts.RegisterInput{
 		Email: req.Email, Password: req.Password, DisplayName: req.DisplayName,
 		AccountType: req.AccountType, PlanID: req.PlanID,
-		SuccessURL: req.SuccessURL, CancelURL: req.CancelURL, ClientIP: c.IP(),
+		SuccessURL: req.SuccessURL, CancelURL: req.CancelURL, ClientIP: rateKeyIP(s.clientIP(c)),
 	})
 	if err != nil {
 		return err
 	}
-	s.setSessionCookie(c, r.SessionToken, r.SessionExpires)
+	if r.SessionError != nil {
+		// The account and its keys exist; only the cookie is missing.
+		s.log.Warn("registered without a session", "request_id", requestID(c), "err", r.SessionError)
+	} else {
+		s.setSessionCookie(c, r.SessionToken, r.SessionExpires)
+	}
 	c.Set(fiber.HeaderCacheControl, "no-store") // the response carries keys
 	p := r.Account.Profile
 	return c.Status(fiber.StatusCreated).JSON(registerResponse{
@@ -73,7 +78,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.Accounts.Login(c.UserContext(), accounts.LoginInput{Email: req.Email, Password: req.Password, ClientIP: c.IP()})
+	r, err := s.Accounts.Login(c.UserContext(), accounts.LoginInput{Email: req.Email, Password: req.Password, ClientIP: rateKeyIP(s.clientIP(c))})
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,67 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return core.Invalid("body", "the request body must hold exactly one JSON object")
 	}
+	if field := duplicateKey(body); field != "" {
+		return core.Invalid(field, "%s appears more than once in the JSON object", field)
+	}
 	return nil
+}
+
+// duplicateKey returns the first object key that appears twice in one
+// object of a well-formed JSON document, or "". encoding/json would keep the
+// last one silently; a request that says two things is refused instead.
+func duplicateKey(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		expect bool // in an object: the next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				if top != nil && top.object {
+					top.expect = true
+				}
+				stack = append(stack, &frame{object: true, keys: map[string]bool{}, expect: true})
+			case '[':
+				if top != nil && top.object {
+					top.expect = true
+				}
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.expect {
+				if top.keys[t] {
+					return t
+				}
+				top.keys[t] = true
+				top.expect = false
+				continue
+			}
+			if top != nil && top.object {
+				top.expect = true
+			}
+		default:
+			if top != nil && top.object {
+				top.expect = true
+			}
+		}
+	}
 }
 
 func jsonError(err error) error {
@@ -68,8 +128,12 @@ func jsonType(goKind string) string {
 	}
 }
 
-// query returns a copy of a query parameter, refusing over-long values.
+// query returns a query parameter, refusing over-long and repeated values
+// (which would otherwise mean whichever one a layer happens to read).
 func query(c *fiber.Ctx, name string, max int) (string, error) {
+	if len(c.Context().QueryArgs().PeekMulti(name)) > 1 {
+		return "", core.Invalid(name, "%s must be given at most once", name)
+	}
 	v := c.Query(name)
 	if len(v) > max {
 		return "", core.Invalid(name, "%s must be at most %d characters", name, max)

@@ -42,6 +42,7 @@ type options struct {
 	admins     []string
 	wrap       func(storeUnderTest) storeUnderTest // failure injection
 	checks     []Check
+	proxies    []string
 }
 
 // testServer is a Fiber app wired like the real one over a chosen store.
@@ -88,6 +89,7 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 	app := New(Deps{
 		Log: slog.New(slog.NewJSONHandler(logs, nil)), Accounts: acc, Plans: ps, Checks: o.checks,
 		BaseURL: o.baseURL, SecureCookies: strings.HasPrefix(o.baseURL, "https://"), BodyLimit: 64 << 10,
+		TrustedProxies: o.proxies,
 	})
 	return &testServer{t: t, app: app, clock: clock, store: st, logs: logs}
 }

@@ -59,7 +59,7 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 		"path", c.Path(),
 		"status", c.Response().StatusCode(),
 		"duration_ms", float64(time.Since(start).Microseconds())/1000,
-		"ip", c.IP(),
+		"ip", s.clientIP(c),
 	)
 	return nil
 }

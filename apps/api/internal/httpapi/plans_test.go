@@ -159,10 +159,27 @@ func TestAdminPlans(t *testing.T) {
 		})
 
 		t.Run("a_plan_in_use_cannot_be_deleted_or_repriced", func(t *testing.T) {
-			s.do("DELETE", "/api/admin/plans/plan_gallery_free", nil, sess).requireError(t, http.StatusConflict, "plan_in_use", "")
-			s.do("PATCH", "/api/admin/plans/plan_gallery_free", map[string]any{"price": 3}, sess).requireError(t, http.StatusConflict, "plan_in_use", "")
+			r := s.do("POST", "/api/admin/plans", map[string]any{"planType": "clientGallery", "name": "Gallery Max", "price": 30}, sess)
+			require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+			id := r.json(t)["id"].(string)
+			reg := s.do("POST", "/api/register", map[string]any{
+				"email": uniqueEmail("max"), "password": "long enough pw", "displayName": "M", "accountType": "studio", "planId": id,
+			})
+			require.Equal(t, http.StatusCreated, reg.status, "body: %s", reg.body)
+			s.do("DELETE", "/api/admin/plans/"+id, nil, sess).requireError(t, http.StatusConflict, "plan_in_use", "")
+			s.do("PATCH", "/api/admin/plans/"+id, map[string]any{"price": 3}, sess).requireError(t, http.StatusConflict, "plan_in_use", "")
 			// Renaming is fine.
-			require.Equal(t, http.StatusOK, s.do("PATCH", "/api/admin/plans/plan_gallery_free", map[string]any{"description": "Still free"}, sess).status)
+			require.Equal(t, http.StatusOK, s.do("PATCH", "/api/admin/plans/"+id, map[string]any{"description": "Still sold"}, sess).status)
+		})
+
+		t.Run("catalog_plans_are_archived_not_deleted", func(t *testing.T) {
+			s.do("DELETE", "/api/admin/plans/plan_messaging_growth_annual", nil, sess).requireError(t, http.StatusConflict, "catalog_plan", "")
+		})
+
+		t.Run("the_last_free_plan_of_a_line_stays", func(t *testing.T) {
+			s.do("PATCH", "/api/admin/plans/plan_gallery_free", map[string]any{"status": "archived"}, sess).
+				requireError(t, http.StatusConflict, "last_free_plan", "")
+			require.Equal(t, http.StatusOK, s.do("GET", "/api/public/plans/by-id?id=plan_gallery_free", nil).status)
 		})
 
 		t.Run("an_unused_plan_is_deleted", func(t *testing.T) {

@@ -37,7 +37,8 @@ type Deps struct {
 // Server holds the handlers' dependencies.
 type Server struct {
 	Deps
-	log *slog.Logger
+	log     *slog.Logger
+	trusted trustedProxies
 }
 
 // SessionCookie is the name of the browser session cookie.
@@ -45,7 +46,7 @@ const SessionCookie = "gellhub_session"
 
 // New builds the Fiber app with every route.
 func New(d Deps) *fiber.App {
-	s := &Server{Deps: d, log: d.Log}
+	s := &Server{Deps: d, log: d.Log, trusted: parseTrusted(d.TrustedProxies)}
 	cfg := fiber.Config{
 		AppName:               "gellhub",
 		ErrorHandler:          s.errorHandler,
@@ -59,11 +60,6 @@ func New(d Deps) *fiber.App {
 		// reusable buffers: values reach map keys, caches and goroutines
 		// (an in-memory store keyed by a c.Params string got corrupted).
 		Immutable: true,
-	}
-	if len(d.TrustedProxies) > 0 {
-		cfg.EnableTrustedProxyCheck = true
-		cfg.TrustedProxies = d.TrustedProxies
-		cfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	app := fiber.New(cfg)
 	app.Use(s.requestID, s.accessLog, s.recoverPanics, s.crossOriginProtection)
@@ -107,7 +103,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		if err != nil {
 			checks[ch.Name] = "down"
 			down = append(down, ch.Name)
-			s.log.Warn("readiness check failed", "check", ch.Name, "err", err)
+			s.log.Warn("readiness check failed", "request_id", requestID(c), "check", ch.Name, "err", err)
 			continue
 		}
 		checks[ch.Name] = "ok"
