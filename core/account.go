@@ -89,3 +89,26 @@ type Session struct {
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 }
+
+// CheckoutStatus is a hosted checkout's state, as Stripe names it.
+type CheckoutStatus string
+
+// The checkout statuses.
+const (
+	CheckoutOpen     CheckoutStatus = "open"
+	CheckoutComplete CheckoutStatus = "complete"
+	CheckoutExpired  CheckoutStatus = "expired"
+)
+
+// CheckoutSession is a payment page opened for one plan.
+type CheckoutSession struct {
+	ID             string
+	URL            string
+	Status         CheckoutStatus
+	Paid           bool
+	ProfileID      string
+	PlanID         string
+	Reference      string // echoed from CheckoutParams.Reference
+	CustomerID     string
+	SubscriptionID string
+}

@@ -131,6 +131,7 @@ type APIKey struct {
 	Line          ProductLine
 	Digest        string // hex SHA-256 of the raw key
 	DisplayPrefix string
+	LinkID        string // "" for the profile's own key; else the connect link it was minted for
 	CreatedAt     time.Time
 	RevokedAt     *time.Time
 }

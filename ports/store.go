@@ -39,11 +39,13 @@ type AccountStore interface {
 	// KindNotFound when it is unknown or revoked.
 	APIKeyByDigest(ctx context.Context, digest string) (core.APIKey, error)
 
-	// ActiveAPIKeys lists the profile's unrevoked keys.
+	// ActiveAPIKeys lists the profile's unrevoked keys, own and
+	// link-minted.
 	ActiveAPIKeys(ctx context.Context, profileID string) ([]core.APIKey, error)
 
-	// RotateAPIKey atomically revokes (at revokedAt) every active key of
-	// key.ProfileID and key.Line and stores key. Concurrent rotations of the
+	// RotateAPIKey atomically revokes (at revokedAt) every active own key
+	// (LinkID "") of key.ProfileID and key.Line and stores key; keys minted
+	// for connect links are left alone. Concurrent rotations of the
 	// same profile and line leave exactly one active key. KindNotFound when
 	// the profile does not exist.
 	RotateAPIKey(ctx context.Context, key core.APIKey, revokedAt time.Time) error
