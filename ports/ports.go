@@ -16,9 +16,11 @@ type Clock interface {
 // passwords: they are stored as plain SHA-256 digests (core.Digest).
 type PasswordHasher interface {
 	// Hash returns an encoded hash that carries its own parameters and salt.
+	// KindUnavailable when the hasher is saturated (retry later).
 	Hash(password string) (string, error)
 	// Verify reports whether password matches encoded. A malformed encoded
-	// hash is an error, a mismatch is (false, nil).
+	// hash is an error, a mismatch is (false, nil); KindUnavailable when the
+	// hasher is saturated.
 	Verify(encoded, password string) (bool, error)
 }
 

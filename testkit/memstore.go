@@ -288,10 +288,16 @@ func (s *Store) planInUse(id string) bool {
 	return false
 }
 
-// CreateSession implements ports.SessionStore.
+// CreateSession implements ports.SessionStore. Like the SQL stores' foreign
+// key, it refuses a session whose profile does not exist with
+// core.KindConflict (code "conflict"), and then leaves any session stored
+// under the same digest as it was.
 func (s *Store) CreateSession(_ context.Context, sess core.Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.profiles[sess.ProfileID]; !ok {
+		return core.Conflict("conflict", "the session's profile does not exist")
+	}
 	s.sessions[sess.TokenDigest] = sess
 	return nil
 }

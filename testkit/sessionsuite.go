@@ -18,8 +18,10 @@ import (
 // open returns the store for one subtest; subtests run in parallel and may
 // share one backing database, so every session uses a fresh random digest.
 // When the store is also a ports.AccountStore (a SQL store whose sessions
-// reference profiles), the suite first creates an account to own its
-// sessions; otherwise the owner is only an id.
+// reference profiles, or the memory store), the suite first creates an
+// account to own its sessions and checks that a session of an unknown
+// profile is refused with core.KindConflict, as a foreign key would;
+// otherwise (Redis) the owner is only an id and that check is skipped.
 //
 // Times are whole milliseconds in UTC, which every backend stores exactly,
 // and are compared with time.Time.Equal.
@@ -119,6 +121,68 @@ func RunSessionStoreSuite(t *testing.T, open func(t *testing.T) ports.SessionSto
 			t.Fatalf("SessionByDigest(b) after a was deleted, at a's expiry: %v", err)
 		}
 		sessionWantSame(t, gotB, b)
+	})
+
+	t.Run("CreateSession", func(t *testing.T) {
+		t.Parallel()
+
+		t.Run("same_digest_replaces", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			first := newSession(t, s)
+			// The replacement differs in every field but the digest: another
+			// owner, a later start and an earlier end.
+			second := newSession(t, s)
+			second.TokenDigest = first.TokenDigest
+			second.CreatedAt = t0.Add(time.Minute)
+			second.ExpiresAt = t0.Add(lifetime / 2)
+			create(t, s, first)
+			if err := s.CreateSession(ctx, second); err != nil {
+				t.Fatalf("CreateSession with the digest of a stored session: %v, want it to replace that session", err)
+			}
+			got, err := s.SessionByDigest(ctx, first.TokenDigest, t0)
+			if err != nil {
+				t.Fatalf("SessionByDigest: %v", err)
+			}
+			sessionWantSame(t, got, second)
+			// The first session's later expiry is gone with it.
+			_, err = s.SessionByDigest(ctx, first.TokenDigest, second.ExpiresAt)
+			wantErrKind(t, "SessionByDigest at the replacement's ExpiresAt", err, core.KindNotFound)
+			// One session is stored under the digest, not two.
+			if err := s.DeleteSession(ctx, first.TokenDigest); err != nil {
+				t.Fatalf("DeleteSession: %v", err)
+			}
+			_, err = s.SessionByDigest(ctx, first.TokenDigest, t0)
+			wantErrKind(t, "SessionByDigest after DeleteSession", err, core.KindNotFound)
+		})
+
+		t.Run("unknown_profile_is_conflict", func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			if _, ok := s.(ports.AccountStore); !ok {
+				t.Skip("the store keeps no profiles, so it has no profile foreign key")
+			}
+			orphan := newSession(t, s)
+			orphan.ProfileID = "prf_missing" + strings.ToLower(rand.Text())
+			err := s.CreateSession(ctx, orphan)
+			wantErrKind(t, "CreateSession for an unknown profile", err, core.KindConflict)
+			_, err = s.SessionByDigest(ctx, orphan.TokenDigest, t0)
+			wantErrKind(t, "SessionByDigest of the refused session", err, core.KindNotFound)
+
+			// A refused replacement leaves the stored session as it was.
+			kept := newSession(t, s)
+			create(t, s, kept)
+			bad := kept
+			bad.ProfileID = orphan.ProfileID
+			bad.ExpiresAt = t0.Add(2 * lifetime)
+			err = s.CreateSession(ctx, bad)
+			wantErrKind(t, "CreateSession replacing a session with one of an unknown profile", err, core.KindConflict)
+			got, err := s.SessionByDigest(ctx, kept.TokenDigest, t0)
+			if err != nil {
+				t.Fatalf("SessionByDigest after the refused replacement: %v", err)
+			}
+			sessionWantSame(t, got, kept)
+		})
 	})
 
 	t.Run("several_sessions_per_profile", func(t *testing.T) {

@@ -7,9 +7,12 @@ import (
 	"github.com/gellhub/gellhub/core"
 )
 
-// CreateSession implements ports.SessionStore. The session's profile must
-// exist (sessions are deleted with their profile); a digest already stored
-// is core.KindConflict.
+// CreateSession implements ports.SessionStore. A session with the digest of
+// a stored one replaces it, in one upsert statement (INSERT … ON CONFLICT DO
+// UPDATE, which PostgreSQL and SQLite 3.24+ both accept). The session's
+// profile must exist (sessions are deleted with their profile): an unknown
+// profile is core.KindConflict, and a replacement that fails this way
+// leaves the stored session as it was.
 func (s *Store) CreateSession(ctx context.Context, sess core.Session) error {
 	row := sessionRow{
 		TokenDigest: sess.TokenDigest,
@@ -17,7 +20,12 @@ func (s *Store) CreateSession(ctx context.Context, sess core.Session) error {
 		CreatedAt:   sess.CreatedAt.UTC(),
 		ExpiresAt:   sess.ExpiresAt.UTC(),
 	}
-	_, err := s.db.NewInsert().Model(&row).Exec(ctx)
+	_, err := s.db.NewInsert().Model(&row).
+		On("CONFLICT (token_digest) DO UPDATE").
+		Set("profile_id = EXCLUDED.profile_id").
+		Set("created_at = EXCLUDED.created_at").
+		Set("expires_at = EXCLUDED.expires_at").
+		Exec(ctx)
 	return s.fail(ctx, "create session", err)
 }
 

@@ -88,13 +88,22 @@ func TestSessions(t *testing.T) {
 			}
 		})
 
-		t.Run("duplicate_digest_is_conflict", func(t *testing.T) {
+		t.Run("duplicate_digest_replaces", func(t *testing.T) {
 			sess := session(t, p.ID, now.Add(time.Hour))
 			if err := s.CreateSession(ctx, sess); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.CreateSession(ctx, sess); !core.IsKind(err, core.KindConflict) {
-				t.Fatalf("got %v, want conflict", err)
+			again := sess
+			again.ExpiresAt = now.Add(2 * time.Hour)
+			if err := s.CreateSession(ctx, again); err != nil {
+				t.Fatalf("second session with the same digest: %v, want it to replace the first", err)
+			}
+			got, err := s.SessionByDigest(ctx, sess.TokenDigest, now)
+			if err != nil {
+				t.Fatalf("SessionByDigest: %v", err)
+			}
+			if !got.ExpiresAt.Equal(again.ExpiresAt.Truncate(time.Microsecond)) {
+				t.Fatalf("ExpiresAt = %v, want the replacement's %v", got.ExpiresAt, again.ExpiresAt)
 			}
 		})
 

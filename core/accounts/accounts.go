@@ -42,6 +42,7 @@ type CheckoutRequest struct {
 	Plan       core.Plan
 	SuccessURL string
 	CancelURL  string
+	Reference  string // echoed on the checkout session (the connect flow's id)
 }
 
 // Checkout starts a hosted payment for a paid plan. The billing issue wires
@@ -146,6 +147,15 @@ func (s *Service) newSession(ctx context.Context, profileID string) (string, tim
 	return token, sess.ExpiresAt, nil
 }
 
+// MintKey returns a fresh raw key of line and the record to store for it,
+// minted for a connect link when linkID is set. Storing it is the caller's
+// (one port call with whatever else must change at once).
+func (s *Service) MintKey(profileID string, line core.ProductLine, linkID string) (string, core.APIKey, error) {
+	raw, k, err := s.newKey(profileID, line)
+	k.LinkID = linkID
+	return raw, k, err
+}
+
 // newKey mints a raw key of line for profileID and its stored record.
 func (s *Service) newKey(profileID string, line core.ProductLine) (string, core.APIKey, error) {
 	raw, err := core.NewAPIKeySecret(line, s.cfg.Random)
@@ -160,4 +170,20 @@ func (s *Service) newKey(profileID string, line core.ProductLine) (string, core.
 		ID: id, ProfileID: profileID, Line: line, Digest: core.Digest(raw),
 		DisplayPrefix: core.KeyDisplayPrefix(raw), CreatedAt: s.now(),
 	}, nil
+}
+
+// CheckoutVia adapts a payments port to Checkout.
+func CheckoutVia(p ports.Payments) Checkout { return paymentsCheckout{p} }
+
+type paymentsCheckout struct{ p ports.Payments }
+
+func (c paymentsCheckout) StartCheckout(ctx context.Context, req CheckoutRequest) (string, error) {
+	cs, err := c.p.CreateCheckoutSession(ctx, ports.CheckoutParams{
+		ProfileID: req.ProfileID, Email: req.Email, Line: req.Line, Plan: req.Plan,
+		SuccessURL: req.SuccessURL, CancelURL: req.CancelURL, Reference: req.Reference,
+	})
+	if err != nil {
+		return "", err
+	}
+	return cs.URL, nil
 }

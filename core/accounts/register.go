@@ -17,6 +17,9 @@ type RegisterInput struct {
 	SuccessURL  string
 	CancelURL   string
 	ClientIP    string
+	// CheckoutReference, when set, is echoed on the checkout session: the
+	// connect flow sets its flow id and its own SuccessURL.
+	CheckoutReference string
 }
 
 // Registered is a new account with its secrets, each shown this once.
@@ -84,7 +87,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Registered, e
 
 	hash, err := s.cfg.Hasher.Hash(in.Password)
 	if err != nil {
-		return Registered{}, core.Internal(err)
+		return Registered{}, hasherError(err)
 	}
 	now := s.now()
 	var ids [3]string
@@ -139,20 +142,21 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Registered, e
 
 	if !chosen.Free() {
 		out.RequiresPayment = true
-		out.CheckoutURL, out.CheckoutError = s.startCheckout(ctx, acct.Profile, kind.Line(), chosen, in.SuccessURL, in.CancelURL)
+		out.CheckoutURL, out.CheckoutError = s.startCheckout(ctx, CheckoutRequest{
+			ProfileID: acct.Profile.ID, Email: acct.Profile.Email, Line: kind.Line(), Plan: chosen,
+			SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, Reference: in.CheckoutReference,
+		})
 	}
 	return out, nil
 }
 
 // startCheckout asks billing for a payment page. Its failure does not undo
 // the registration: the caller is told to retry checkout with the new key.
-func (s *Service) startCheckout(ctx context.Context, p core.Profile, line core.ProductLine, plan core.Plan, success, cancel string) (url, errMsg string) {
+func (s *Service) startCheckout(ctx context.Context, req CheckoutRequest) (url, errMsg string) {
 	if s.cfg.Checkout == nil {
 		return "", "billing is not configured on this server; retry POST /api/billing/checkout-session with your API key once it is"
 	}
-	url, err := s.cfg.Checkout.StartCheckout(ctx, CheckoutRequest{
-		ProfileID: p.ID, Email: p.Email, Line: line, Plan: plan, SuccessURL: success, CancelURL: cancel,
-	})
+	url, err := s.cfg.Checkout.StartCheckout(ctx, req)
 	if err != nil || url == "" {
 		return "", "the payment page could not be opened; retry POST /api/billing/checkout-session with your API key"
 	}

@@ -51,7 +51,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoggedIn, error) {
 	}
 	p, err := s.cfg.Accounts.ProfileByEmail(ctx, normalized)
 	if core.IsKind(err, core.KindNotFound) {
-		_, _ = s.cfg.Hasher.Verify(s.dummyHash, in.Password) // same cost as a real check
+		// Same cost, and the same answer under load, as a real check.
+		if _, herr := s.cfg.Hasher.Verify(s.dummyHash, in.Password); herr != nil {
+			return LoggedIn{}, hasherError(herr)
+		}
 		return LoggedIn{}, errBadCredentials
 	}
 	if err != nil {
@@ -59,7 +62,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoggedIn, error) {
 	}
 	ok, err := s.cfg.Hasher.Verify(p.PasswordHash, in.Password)
 	if err != nil {
-		return LoggedIn{}, core.Internal(err)
+		return LoggedIn{}, hasherError(err)
 	}
 	if !ok {
 		return LoggedIn{}, errBadCredentials
@@ -133,4 +136,13 @@ func (s *Service) KeyPrincipal(ctx context.Context, raw string) (core.Principal,
 		return core.Principal{}, core.Errorf("api key profile", err)
 	}
 	return core.Principal{ProfileID: p.ID, Email: p.Email, Via: core.AuthAPIKey, Line: k.Line, KeyID: k.ID}, nil
+}
+
+// hasherError keeps a busy hasher's KindUnavailable (503, retry) and turns
+// anything else (a malformed stored hash) into an internal error.
+func hasherError(err error) error {
+	if core.IsKind(err, core.KindUnavailable) {
+		return err
+	}
+	return core.Internal(err)
 }

@@ -3,8 +3,9 @@
 // ends.
 //
 // PostgreSQL is the server GELLHUB_TEST_DATABASE_URL names (default
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable). When it cannot
-// be reached the test fails in CI and is skipped, loudly, elsewhere
+// DefaultDatabaseURL: the gellhub_test database of a local server,
+// postgres://postgres@127.0.0.1:5432/gellhub_test?sslmode=disable). When it
+// cannot be reached the test fails in CI and is skipped, loudly, elsewhere
 // (testkit.RequireService).
 package buntest
 
