@@ -35,6 +35,12 @@ type AccountStore interface {
 	// in no particular order. An unknown profile has none.
 	Subscriptions(ctx context.Context, profileID string) ([]core.Subscription, error)
 
+	// SetSubscription stores sub as the profile's subscription of sub.Line,
+	// replacing the one it has (keeping its id): a profile has at most one
+	// per line. KindNotFound when the profile does not exist; KindInvalid,
+	// detail "planId", when the plan does not.
+	SetSubscription(ctx context.Context, sub core.Subscription) error
+
 	// APIKeyByDigest returns the active (unrevoked) key with this digest;
 	// KindNotFound when it is unknown or revoked.
 	APIKeyByDigest(ctx context.Context, digest string) (core.APIKey, error)
