@@ -1,5 +1,5 @@
-// Package inproc holds the in-process twins of the Redis adapters: a Cache
-// and a RateLimiter that live in the memory of one process. They are the
+// Package inproc holds the in-process twins of the Redis adapters: a Cache,
+// a RateLimiter and a CodeCache that live in the memory of one process. They are the
 // embedded default (a single instance, no Redis) and what testkit hands to
 // tests; they pass the same contract suites as adapters/redisstore.
 //

@@ -9,7 +9,7 @@ import (
 )
 
 // Cache implements ports.Cache on Redis: SET with PX, SET NX PX, GET,
-// GETDEL (Redis 6.2 or later) and DEL, each under prefix+key.
+// GETDEL (Redis 6.2 or later) and DEL, each under prefix+"cache:"+key.
 type Cache struct {
 	c *Client
 }
@@ -23,7 +23,7 @@ func (k *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if ttl <= 0 {
 		return fmt.Errorf("redis cache: set: ttl must be > 0, got %s", ttl)
 	}
-	return translate(ctx, "set", "", k.c.rdb.Set(ctx, k.c.prefix+key, value, pxTTL(ttl)).Err())
+	return translate(ctx, "set", "", k.c.rdb.Set(ctx, k.c.prefix+"cache:"+key, value, pxTTL(ttl)).Err())
 }
 
 // SetNX implements ports.Cache.
@@ -31,7 +31,7 @@ func (k *Cache) SetNX(ctx context.Context, key string, value []byte, ttl time.Du
 	if ttl <= 0 {
 		return false, fmt.Errorf("redis cache: setnx: ttl must be > 0, got %s", ttl)
 	}
-	ok, err := k.c.rdb.SetNX(ctx, k.c.prefix+key, value, pxTTL(ttl)).Result()
+	ok, err := k.c.rdb.SetNX(ctx, k.c.prefix+"cache:"+key, value, pxTTL(ttl)).Result()
 	if err != nil {
 		return false, translate(ctx, "setnx", "", err)
 	}
@@ -40,7 +40,7 @@ func (k *Cache) SetNX(ctx context.Context, key string, value []byte, ttl time.Du
 
 // Get implements ports.Cache.
 func (k *Cache) Get(ctx context.Context, key string) ([]byte, error) {
-	b, err := k.c.rdb.Get(ctx, k.c.prefix+key).Bytes()
+	b, err := k.c.rdb.Get(ctx, k.c.prefix+"cache:"+key).Bytes()
 	if err != nil {
 		return nil, translate(ctx, "get", cacheEntry, err)
 	}
@@ -49,7 +49,7 @@ func (k *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Take implements ports.Cache with GETDEL, which Redis runs atomically.
 func (k *Cache) Take(ctx context.Context, key string) ([]byte, error) {
-	b, err := k.c.rdb.GetDel(ctx, k.c.prefix+key).Bytes()
+	b, err := k.c.rdb.GetDel(ctx, k.c.prefix+"cache:"+key).Bytes()
 	if err != nil {
 		return nil, translate(ctx, "getdel", cacheEntry, err)
 	}
@@ -58,5 +58,5 @@ func (k *Cache) Take(ctx context.Context, key string) ([]byte, error) {
 
 // Delete implements ports.Cache.
 func (k *Cache) Delete(ctx context.Context, key string) error {
-	return translate(ctx, "del", "", k.c.rdb.Del(ctx, k.c.prefix+key).Err())
+	return translate(ctx, "del", "", k.c.rdb.Del(ctx, k.c.prefix+"cache:"+key).Err())
 }

@@ -1,12 +1,13 @@
 // Package redisstore implements the ports that API instances share through
-// Redis: ports.Cache, ports.RateLimiter (GCRA, by go-redis/redis_rate) and
-// ports.SessionStore, plus ports.Pinger for readiness.
+// Redis: ports.Cache, ports.RateLimiter (GCRA, by go-redis/redis_rate),
+// ports.SessionStore and ports.CodeCache, plus ports.Pinger for readiness.
 //
 // Every key starts with the client's prefix ("gellhub:" by default) and
 // every command touches a single key, so the adapter runs unchanged on Redis
 // Cluster (pass a *goredis.ClusterClient to New). The cache's keys are
-// prefix+key, the rate limiter's prefix+"rate:"+key and the sessions'
-// prefix+"session:"+digest.
+// prefix+"cache:"+key, the rate limiter's prefix+"rate:"+key, the sessions'
+// prefix+"session:"+digest and the connect codes' prefix+"code:"+key: four
+// namespaces that cannot collide.
 //
 // Errors are translated by type, never by message text: goredis.Nil is
 // core.KindNotFound; a server that cannot be reached, a timeout of the

@@ -34,6 +34,9 @@ func TestKeysLiveUnderThePrefix(t *testing.T) {
 	if err := c.Cache().Set(ctx, "code:abc", []byte("v"), time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Codes().PutCode(ctx, "abc", core.ConnectGrant{AppID: "a"}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.RateLimiter().Allow(ctx, "login:ip", ports.Limit{Rate: 1, Period: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +49,8 @@ func TestKeysLiveUnderThePrefix(t *testing.T) {
 	}
 	slices.Sort(keys)
 	p := c.Prefix()
-	if want := []string{p + "code:abc", p + "rate:login:ip", p + "session:d1"}; !slices.Equal(keys, want) {
+	// A cache key that looks like a code's lives in another namespace.
+	if want := []string{p + "cache:code:abc", p + "code:abc", p + "rate:login:ip", p + "session:d1"}; !slices.Equal(keys, want) {
 		t.Fatalf("keys = %q, want %q", keys, want)
 	}
 	for _, k := range keys {

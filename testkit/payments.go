@@ -1,0 +1,163 @@
+package testkit
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+	"time"
+
+	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/ports"
+)
+
+// CheckoutLifetime is how long a checkout session of Payments stays open
+// before it expires by itself, as Stripe's do by default.
+const CheckoutLifetime = 24 * time.Hour
+
+// Payments implements ports.Payments in memory, for tests and embedders: a
+// checkout session is opened at once, with a random "cs_test_" id and a URL
+// under https://checkout.example/pay/, and changes only when a test says so
+// (Complete, Expire) or when CheckoutLifetime has passed on the clock. It is
+// safe for concurrent use.
+type Payments struct {
+	// Fail, when non-nil, is what CreateCheckoutSession returns (failure
+	// injection: a provider that is down would be core.Unavailable("payments",
+	// …)). Set it while no call is in flight.
+	Fail error
+
+	clock ports.Clock
+
+	mu       sync.Mutex
+	sessions map[string]*checkout
+	order    []string // ids, oldest first
+}
+
+type checkout struct {
+	session   core.CheckoutSession
+	params    ports.CheckoutParams
+	expiresAt time.Time
+}
+
+var _ ports.Payments = (*Payments)(nil)
+
+// NewPayments returns a payment provider with no sessions that reads time
+// from clock.
+func NewPayments(clock ports.Clock) *Payments {
+	return &Payments{clock: clock, sessions: map[string]*checkout{}}
+}
+
+// CreateCheckoutSession implements ports.Payments. It records p and returns
+// an open, unpaid session; Fail, when set, instead.
+func (m *Payments) CreateCheckoutSession(_ context.Context, p ports.CheckoutParams) (core.CheckoutSession, error) {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Fail != nil {
+		return core.CheckoutSession{}, m.Fail
+	}
+	id := "cs_test_" + rand.Text()
+	cs := core.CheckoutSession{
+		ID:        id,
+		URL:       "https://checkout.example/pay/" + id,
+		Status:    core.CheckoutOpen,
+		ProfileID: p.ProfileID,
+		PlanID:    p.Plan.ID,
+		Reference: p.Reference,
+	}
+	m.sessions[id] = &checkout{session: cs, params: p, expiresAt: now.Add(CheckoutLifetime)}
+	m.order = append(m.order, id)
+	return cs, nil
+}
+
+// CheckoutSession implements ports.Payments.
+func (m *Payments) CheckoutSession(_ context.Context, id string) (core.CheckoutSession, error) {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, err := m.find(now, id)
+	if err != nil {
+		return core.CheckoutSession{}, err
+	}
+	return c.session, nil
+}
+
+// Params returns what the session id was created with; KindNotFound when
+// unknown.
+func (m *Payments) Params(id string) (ports.CheckoutParams, error) {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, err := m.find(now, id)
+	if err != nil {
+		return ports.CheckoutParams{}, err
+	}
+	return c.params, nil
+}
+
+// Complete pays an open session, as a buyer finishing the payment page
+// would: status complete, Paid, and fresh "cus_test_" customer and
+// "sub_test_" subscription ids. KindNotFound when unknown; KindConflict,
+// code "checkout_not_open", when the session is complete or expired.
+func (m *Payments) Complete(id string) error {
+	return m.settle(id, func(s *core.CheckoutSession) {
+		s.Status = core.CheckoutComplete
+		s.Paid = true
+		s.CustomerID = "cus_test_" + rand.Text()
+		s.SubscriptionID = "sub_test_" + rand.Text()
+	})
+}
+
+// Expire expires an open session before its time, as a buyer walking away
+// would. KindNotFound when unknown; KindConflict, code "checkout_not_open",
+// when the session is complete or expired.
+func (m *Payments) Expire(id string) error {
+	return m.settle(id, func(s *core.CheckoutSession) { s.Status = core.CheckoutExpired })
+}
+
+// Sessions returns every session, oldest first.
+func (m *Payments) Sessions() []core.CheckoutSession {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]core.CheckoutSession, 0, len(m.order))
+	for _, id := range m.order {
+		c := m.sessions[id]
+		m.age(now, c)
+		out = append(out, c.session)
+	}
+	return out
+}
+
+// settle applies fn to an open session. m.mu is not held.
+func (m *Payments) settle(id string, fn func(s *core.CheckoutSession)) error {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, err := m.find(now, id)
+	if err != nil {
+		return err
+	}
+	if c.session.Status != core.CheckoutOpen {
+		return core.Conflict("checkout_not_open", "checkout session is "+string(c.session.Status))
+	}
+	fn(&c.session)
+	return nil
+}
+
+// find returns the session id as of now. m.mu is held.
+func (m *Payments) find(now time.Time, id string) (*checkout, error) {
+	c, ok := m.sessions[id]
+	if !ok {
+		return nil, core.NotFound("checkout session")
+	}
+	m.age(now, c)
+	return c, nil
+}
+
+// age expires c if it is still open at the end of its lifetime. m.mu is
+// held.
+func (m *Payments) age(now time.Time, c *checkout) {
+	if c.session.Status == core.CheckoutOpen && !now.Before(c.expiresAt) {
+		c.session.Status = core.CheckoutExpired
+	}
+}
