@@ -24,6 +24,12 @@ type Store struct {
 	keys     map[string]core.APIKey       // id → key
 	plans    map[string]core.Plan
 	sessions map[string]core.Session
+
+	// Partner apps and connect links (memstore_partner.go).
+	apps     map[string]core.PartnerApp
+	stats    map[appDay]core.AppDayStats
+	links    map[string]core.ConnectLink // id → link
+	linkPair map[linkPair]string         // (profile, app) → link id; detached links are not in it
 }
 
 var (
@@ -45,6 +51,10 @@ func NewStore() *Store {
 		keys:     map[string]core.APIKey{},
 		plans:    map[string]core.Plan{},
 		sessions: map[string]core.Session{},
+		apps:     map[string]core.PartnerApp{},
+		stats:    map[appDay]core.AppDayStats{},
+		links:    map[string]core.ConnectLink{},
+		linkPair: map[linkPair]string{},
 	}
 }
 
@@ -71,10 +81,10 @@ func (s *Store) CreateAccount(_ context.Context, a core.Account) error {
 	s.studios[a.Profile.ID] = a.Studio
 	s.drives[a.Profile.ID] = a.Drive
 	for _, sub := range a.Subscriptions {
-		s.subs[sub.ID] = sub
+		s.subs[sub.ID] = cloneSub(sub)
 	}
 	for _, k := range a.Keys {
-		s.keys[k.ID] = k
+		s.keys[k.ID] = cloneKey(k)
 	}
 	return nil
 }
@@ -136,13 +146,38 @@ func (s *Store) Subscriptions(_ context.Context, profileID string) ([]core.Subsc
 	return out, nil
 }
 
+// SetSubscription implements ports.AccountStore. A stored subscription of
+// the line keeps its id and takes every other field from sub.
+func (s *Store) SetSubscription(_ context.Context, sub core.Subscription) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.profiles[sub.ProfileID]; !ok {
+		return core.NotFound("profile")
+	}
+	if _, ok := s.plans[sub.PlanID]; !ok {
+		return core.Invalid("planId", "unknown plan %q", sub.PlanID)
+	}
+	for _, old := range s.subs {
+		if old.ProfileID == sub.ProfileID && old.Line == sub.Line {
+			sub.ID = old.ID
+			s.subs[sub.ID] = cloneSub(sub)
+			return nil
+		}
+	}
+	if _, taken := s.subs[sub.ID]; taken {
+		return core.Conflict("conflict", "subscription id already exists")
+	}
+	s.subs[sub.ID] = cloneSub(sub)
+	return nil
+}
+
 // APIKeyByDigest implements ports.AccountStore.
 func (s *Store) APIKeyByDigest(_ context.Context, digest string) (core.APIKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range s.keys {
 		if k.Digest == digest && k.Active() {
-			return k, nil
+			return cloneKey(k), nil
 		}
 	}
 	return core.APIKey{}, core.NotFound("api key")
@@ -155,14 +190,15 @@ func (s *Store) ActiveAPIKeys(_ context.Context, profileID string) ([]core.APIKe
 	var out []core.APIKey
 	for _, k := range s.keys {
 		if k.ProfileID == profileID && k.Active() {
-			out = append(out, k)
+			out = append(out, cloneKey(k))
 		}
 	}
 	slices.SortFunc(out, func(a, b core.APIKey) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
-// RotateAPIKey implements ports.AccountStore.
+// RotateAPIKey implements ports.AccountStore: only own keys (LinkID "")
+// are revoked.
 func (s *Store) RotateAPIKey(_ context.Context, key core.APIKey, revokedAt time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -170,13 +206,13 @@ func (s *Store) RotateAPIKey(_ context.Context, key core.APIKey, revokedAt time.
 		return core.NotFound("profile")
 	}
 	for id, k := range s.keys {
-		if k.ProfileID == key.ProfileID && k.Line == key.Line && k.Active() {
+		if k.ProfileID == key.ProfileID && k.Line == key.Line && k.LinkID == "" && k.Active() {
 			t := revokedAt
 			k.RevokedAt = &t
 			s.keys[id] = k
 		}
 	}
-	s.keys[key.ID] = key
+	s.keys[key.ID] = cloneKey(key)
 	return nil
 }
 
@@ -338,6 +374,19 @@ func (s *Store) PurgeExpiredSessions(_ context.Context, now time.Time) (int, err
 func clonePlan(p core.Plan) core.Plan {
 	p.Features = slices.Clone(p.Features)
 	return p
+}
+
+func cloneKey(k core.APIKey) core.APIKey {
+	k.RevokedAt = cloneTime(k.RevokedAt)
+	return k
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
 }
 
 func cloneSub(s core.Subscription) core.Subscription {

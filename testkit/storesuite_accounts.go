@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +36,12 @@ var accountCases = []storeCase{
 	{"RotateAPIKey", "revokes_the_lines_keys_and_stores_the_new_one", testRotateAPIKey},
 	{"RotateAPIKey", "unknown_profile_is_not_found_and_stores_nothing", testRotateAPIKeyUnknownProfile},
 	{"RotateAPIKey", "concurrent_rotations_leave_exactly_one_active_key", testRotateAPIKeyConcurrent},
+	{"RotateAPIKey", "leaves_link_keys_alone", testRotateAPIKeyLeavesLinkKeys},
+	{"SetSubscription", "replaces_the_lines_subscription_keeping_its_id", testSetSubscriptionReplaces},
+	{"SetSubscription", "adds_a_subscription_to_a_line_without_one", testSetSubscriptionAdds},
+	{"SetSubscription", "unknown_profile_is_not_found_and_stores_nothing", testSetSubscriptionUnknownProfile},
+	{"SetSubscription", "unknown_plan_is_invalid_and_changes_nothing", testSetSubscriptionUnknownPlan},
+	{"SetSubscription", "concurrent_sets_of_one_line_leave_one_subscription", testSetSubscriptionConcurrent},
 }
 
 func testCreateAccountStoresEveryPart(t *testing.T, f *storeFixture) {
@@ -371,5 +379,174 @@ func testRotateAPIKeyConcurrent(t *testing.T, f *storeFixture) {
 	}
 	if len(keys) != len(a.Keys) {
 		t.Fatalf("%d active keys in all, want one per line (%d)", len(keys), len(a.Keys))
+	}
+}
+
+// testRotateAPIKeyLeavesLinkKeys needs connect links: it is skipped, saying
+// so, for a store that does not also implement ports.PartnerAppStore and
+// ports.LinkStore. RunPartnerStoreSuite runs it too.
+func testRotateAPIKeyLeavesLinkKeys(t *testing.T, f *storeFixture) {
+	ps, ok := f.s.(PartnerStoreUnderTest)
+	if !ok {
+		t.Skipf("%T has no connect links (ports.PartnerAppStore, ports.LinkStore)", f.s)
+	}
+	pf := &partnerFixture{storeFixture: f, p: ps}
+	a := f.createAccount()
+	link := pf.ensureLink(a.Profile.ID, pf.createApp(f.createAccount().Profile.ID).ID)
+	linkKeys := pf.replaceLinkKeys(link)
+
+	own := a.Keys[0]
+	fresh := f.key(a.Profile.ID, own.Line)
+	storeWantNoErr(t, "RotateAPIKey", f.s.RotateAPIKey(f.ctx, fresh, f.now.Add(time.Hour)))
+
+	_, err := f.s.APIKeyByDigest(f.ctx, own.Digest)
+	storeWantKind(t, err, core.KindNotFound, "")
+	for _, k := range linkKeys {
+		got, err := f.s.APIKeyByDigest(f.ctx, k.Digest)
+		storeWantNoErr(t, "APIKeyByDigest(link key of "+string(k.Line)+")", err)
+		storeWantEqual(t, "link key", got, k, storeNormKey)
+	}
+	keys, err := f.s.ActiveAPIKeys(f.ctx, a.Profile.ID)
+	storeWantNoErr(t, "ActiveAPIKeys", err)
+	want := append([]core.APIKey{fresh}, a.Keys[1:]...)
+	storeWantEqual(t, "ActiveAPIKeys", keys, append(want, linkKeys...), storeNormKeys)
+}
+
+// storeWantDetail fails the test unless err is core.KindInvalid with
+// detail.
+func storeWantDetail(t *testing.T, err error, detail string) {
+	t.Helper()
+	storeWantKind(t, err, core.KindInvalid, "")
+	if e, _ := core.AsError(err); e.Detail != detail {
+		t.Fatalf("got detail %q (%v), want %q", e.Detail, err, detail)
+	}
+}
+
+// storeSubOf returns the profile's subscription of line, failing the test
+// unless there is exactly one.
+func storeSubOf(t *testing.T, f *storeFixture, profileID string, line core.ProductLine) core.Subscription {
+	t.Helper()
+	subs, err := f.s.Subscriptions(f.ctx, profileID)
+	storeWantNoErr(t, "Subscriptions", err)
+	var found []core.Subscription
+	for _, s := range subs {
+		if s.Line == line {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d %s subscriptions, want exactly 1: %+v", len(found), line, found)
+	}
+	return found[0]
+}
+
+func testSetSubscriptionReplaces(t *testing.T, f *storeFixture) {
+	a, other := f.createAccount(), f.createAccount()
+	old := a.Subscriptions[2] // messaging: paid, with a CurrentPeriodEnd
+	plan := f.createPlan(f.plan(old.Line))
+	sub := core.Subscription{
+		ID:               f.id("sub"), // a new id: the stored one is kept
+		ProfileID:        a.Profile.ID,
+		Line:             old.Line,
+		PlanID:           plan.ID,
+		Status:           core.StatusIncomplete,
+		StripeCustomerID: "cus_" + f.id("c"),
+		CreatedAt:        f.now.Add(2 * time.Hour),
+		UpdatedAt:        f.now.Add(3 * time.Hour),
+	}
+	storeWantNoErr(t, "SetSubscription", f.s.SetSubscription(f.ctx, sub))
+
+	want := sub
+	want.ID = old.ID
+	subs, err := f.s.Subscriptions(f.ctx, a.Profile.ID)
+	storeWantNoErr(t, "Subscriptions", err)
+	storeWantEqual(t, "Subscriptions", subs, append(slices.Clone(a.Subscriptions[:2]), want), storeNormSubs)
+	subs, err = f.s.Subscriptions(f.ctx, other.Profile.ID)
+	storeWantNoErr(t, "Subscriptions(other profile)", err)
+	storeWantEqual(t, "Subscriptions(other profile)", subs, other.Subscriptions, storeNormSubs)
+
+	// And back, with a CurrentPeriodEnd again.
+	end := f.now.AddDate(0, 2, 0)
+	sub.ID, sub.PlanID, sub.Status, sub.CurrentPeriodEnd = f.id("sub"), old.PlanID, core.StatusActive, &end
+	storeWantNoErr(t, "SetSubscription(again)", f.s.SetSubscription(f.ctx, sub))
+	want = sub
+	want.ID = old.ID
+	storeWantEqual(t, "messaging subscription", storeSubOf(t, f, a.Profile.ID, old.Line), want, storeNormSub)
+}
+
+func testSetSubscriptionAdds(t *testing.T, f *storeFixture) {
+	a := f.account(f.email())
+	a.Subscriptions = a.Subscriptions[:2] // no messaging subscription
+	storeWantNoErr(t, "CreateAccount", f.s.CreateAccount(f.ctx, a))
+	sub := core.Subscription{
+		ID: f.id("sub"), ProfileID: a.Profile.ID, Line: core.LineMessaging,
+		PlanID: f.defaultPlans()[core.LineMessaging].ID, Status: core.StatusActive,
+		CreatedAt: f.now, UpdatedAt: f.now,
+	}
+	storeWantNoErr(t, "SetSubscription", f.s.SetSubscription(f.ctx, sub))
+	subs, err := f.s.Subscriptions(f.ctx, a.Profile.ID)
+	storeWantNoErr(t, "Subscriptions", err)
+	storeWantEqual(t, "Subscriptions", subs, append(a.Subscriptions, sub), storeNormSubs)
+}
+
+func testSetSubscriptionUnknownProfile(t *testing.T, f *storeFixture) {
+	f.createAccount()
+	pid := f.id("prf")
+	sub := core.Subscription{
+		ID: f.id("sub"), ProfileID: pid, Line: core.LineDrive,
+		PlanID: f.defaultPlans()[core.LineDrive].ID, Status: core.StatusActive,
+		CreatedAt: f.now, UpdatedAt: f.now,
+	}
+	storeWantKind(t, f.s.SetSubscription(f.ctx, sub), core.KindNotFound, "")
+	subs, err := f.s.Subscriptions(f.ctx, pid)
+	storeWantNoErr(t, "Subscriptions", err)
+	if len(subs) != 0 {
+		t.Fatalf("Subscriptions of an unknown profile = %+v, want none", subs)
+	}
+}
+
+func testSetSubscriptionUnknownPlan(t *testing.T, f *storeFixture) {
+	a := f.createAccount()
+	sub := a.Subscriptions[1]
+	sub.PlanID, sub.Status = f.id("plan"), core.StatusCanceled // the plan was never stored
+	storeWantDetail(t, f.s.SetSubscription(f.ctx, sub), "planId")
+	subs, err := f.s.Subscriptions(f.ctx, a.Profile.ID)
+	storeWantNoErr(t, "Subscriptions", err)
+	storeWantEqual(t, "Subscriptions", subs, a.Subscriptions, storeNormSubs)
+}
+
+func testSetSubscriptionConcurrent(t *testing.T, f *storeFixture) {
+	a := f.account(f.email())
+	a.Subscriptions = a.Subscriptions[:1] // drive has no subscription yet
+	storeWantNoErr(t, "CreateAccount", f.s.CreateAccount(f.ctx, a))
+	plans := []core.Plan{f.createPlan(f.plan(core.LineDrive)), f.createPlan(f.plan(core.LineDrive))}
+	subs := make([]core.Subscription, storeConcurrency)
+	ids := map[string]bool{}
+	for i := range subs {
+		subs[i] = core.Subscription{
+			ID: f.id("sub"), ProfileID: a.Profile.ID, Line: core.LineDrive,
+			PlanID: plans[i%2].ID, Status: core.StatusActive, CreatedAt: f.now, UpdatedAt: f.now,
+		}
+		ids[subs[i].ID] = true
+	}
+	errs := make([]error, storeConcurrency)
+	var wg sync.WaitGroup
+	for i := range subs {
+		wg.Go(func() { errs[i] = f.s.SetSubscription(f.ctx, subs[i]) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		storeWantNoErr(t, fmt.Sprintf("SetSubscription #%d", i), err)
+	}
+	got := storeSubOf(t, f, a.Profile.ID, core.LineDrive)
+	if !ids[got.ID] {
+		t.Fatalf("the drive subscription's id %s is none of the ones set", got.ID)
+	}
+	// Later sets keep the first one's id.
+	last := subs[0]
+	last.ID, last.PlanID = f.id("sub"), plans[1].ID
+	storeWantNoErr(t, "SetSubscription(after)", f.s.SetSubscription(f.ctx, last))
+	if again := storeSubOf(t, f, a.Profile.ID, core.LineDrive); again.ID != got.ID || again.PlanID != plans[1].ID {
+		t.Fatalf("after another set: %+v, want id %s and plan %s", again, got.ID, plans[1].ID)
 	}
 }

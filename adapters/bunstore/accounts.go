@@ -142,6 +142,46 @@ func (s *Store) Subscriptions(ctx context.Context, profileID string) ([]core.Sub
 	return out, nil
 }
 
+// SetSubscription implements ports.AccountStore. In one transaction it
+// checks the profile and the plan, then upserts with INSERT … ON CONFLICT
+// (profile_id, line) DO UPDATE: a stored row keeps its id and takes every
+// other field from sub, CreatedAt included (the port names only the id as
+// kept). The upsert is atomic, so concurrent calls for one profile and line
+// leave one row. A plan deleted between the check and the insert trips the
+// foreign key and reads as the same KindInvalid.
+func (s *Store) SetSubscription(ctx context.Context, sub core.Subscription) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		found, err := tx.NewSelect().Model((*profileRow)(nil)).Where("id = ?", sub.ProfileID).Exists(ctx)
+		if err != nil {
+			return fmt.Errorf("check profile: %w", err)
+		}
+		if !found {
+			return core.NotFound("profile")
+		}
+		if err := checkPlansExist(ctx, tx, []core.Subscription{sub}); err != nil {
+			return err
+		}
+		row := newSubscriptionRow(sub)
+		_, err = tx.NewInsert().Model(&row).
+			On("CONFLICT (profile_id, line) DO UPDATE").
+			Set("plan_id = EXCLUDED.plan_id").
+			Set("status = EXCLUDED.status").
+			Set("stripe_customer_id = EXCLUDED.stripe_customer_id").
+			Set("stripe_subscription_id = EXCLUDED.stripe_subscription_id").
+			Set("current_period_end = EXCLUDED.current_period_end").
+			Set("created_at = EXCLUDED.created_at").
+			Set("updated_at = EXCLUDED.updated_at").
+			Exec(ctx)
+		if isForeignKey(err) {
+			e := core.Invalid("planId", "unknown plan %q", sub.PlanID)
+			e.Err = fmt.Errorf("bunstore: set subscription: %w", err)
+			return e
+		}
+		return err
+	})
+	return s.fail(ctx, "set subscription", err)
+}
+
 // APIKeyByDigest implements ports.AccountStore.
 func (s *Store) APIKeyByDigest(ctx context.Context, digest string) (core.APIKey, error) {
 	var row apiKeyRow
@@ -152,7 +192,8 @@ func (s *Store) APIKeyByDigest(ctx context.Context, digest string) (core.APIKey,
 	return row.core(), nil
 }
 
-// ActiveAPIKeys implements ports.AccountStore. The keys come ordered by id.
+// ActiveAPIKeys implements ports.AccountStore: own and link keys, ordered
+// by id.
 func (s *Store) ActiveAPIKeys(ctx context.Context, profileID string) ([]core.APIKey, error) {
 	var rows []apiKeyRow
 	err := s.db.NewSelect().Model(&rows).
@@ -172,7 +213,8 @@ func (s *Store) ActiveAPIKeys(ctx context.Context, profileID string) ([]core.API
 // the profile row (SELECT … FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE
 // transactions already serialise writers), so concurrent rotations of one
 // profile run one after the other and each revokes what the previous one
-// stored. The partial unique index on active keys backs this up.
+// stored. Only own keys (link_id IS NULL) are revoked; the partial unique
+// index on active own keys backs this up.
 func (s *Store) RotateAPIKey(ctx context.Context, key core.APIKey, revokedAt time.Time) error {
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var id string
@@ -184,6 +226,7 @@ func (s *Store) RotateAPIKey(ctx context.Context, key core.APIKey, revokedAt tim
 			Set("revoked_at = ?", revokedAt.UTC()).
 			Where("profile_id = ?", key.ProfileID).
 			Where("line = ?", string(key.Line)).
+			Where("link_id IS NULL").
 			Where("revoked_at IS NULL").
 			Exec(ctx)
 		if err != nil {

@@ -1,6 +1,7 @@
 package bunstore
 
 import (
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 // The Bun models: one set for both dialects, mapped to the tables of
-// migrations/*/0001_init.sql. They stay unexported; core types cross the
+// migrations/*/0001_init.sql and 0002_partner_apps.sql. They stay unexported; core types cross the
 // package boundary. Times are written in UTC (Bun formats them with
 // microseconds, truncating) and read back in UTC.
 
@@ -123,6 +124,7 @@ type apiKeyRow struct {
 	Line          string     `bun:"line"`
 	Digest        string     `bun:"digest"`
 	DisplayPrefix string     `bun:"display_prefix"`
+	LinkID        string     `bun:"link_id,nullzero"` // NULL for the profile's own keys
 	CreatedAt     time.Time  `bun:"created_at"`
 	RevokedAt     *time.Time `bun:"revoked_at"`
 }
@@ -134,6 +136,7 @@ func newAPIKeyRow(k core.APIKey) apiKeyRow {
 		Line:          string(k.Line),
 		Digest:        k.Digest,
 		DisplayPrefix: k.DisplayPrefix,
+		LinkID:        k.LinkID,
 		CreatedAt:     k.CreatedAt.UTC(),
 		RevokedAt:     utcPtr(k.RevokedAt),
 	}
@@ -146,6 +149,7 @@ func (r apiKeyRow) core() core.APIKey {
 		Line:          core.ProductLine(r.Line),
 		Digest:        r.Digest,
 		DisplayPrefix: r.DisplayPrefix,
+		LinkID:        r.LinkID,
 		CreatedAt:     r.CreatedAt.UTC(),
 		RevokedAt:     utcPtr(r.RevokedAt),
 	}
@@ -242,6 +246,184 @@ func (r sessionRow) core() core.Session {
 		CreatedAt:   r.CreatedAt.UTC(),
 		ExpiresAt:   r.ExpiresAt.UTC(),
 	}
+}
+
+type partnerAppRow struct {
+	bun.BaseModel `bun:"table:partner_apps"`
+
+	ID                  string    `bun:"id,pk"`
+	ProfileID           string    `bun:"profile_id"`
+	Name                string    `bun:"name"`
+	Line                string    `bun:"line"`
+	RedirectURIs        string    `bun:"redirect_uris"` // JSON array of strings
+	ClientID            string    `bun:"client_id"`
+	SecretDigest        string    `bun:"secret_digest"`
+	SecretDisplayPrefix string    `bun:"secret_display_prefix"`
+	Status              string    `bun:"status"`
+	CreatedAt           time.Time `bun:"created_at"`
+	UpdatedAt           time.Time `bun:"updated_at"`
+}
+
+func newPartnerAppRow(a core.PartnerApp) (partnerAppRow, error) {
+	uris := a.RedirectURIs
+	if uris == nil {
+		uris = []string{}
+	}
+	b, err := json.Marshal(uris)
+	if err != nil {
+		return partnerAppRow{}, fmt.Errorf("encode redirect uris: %w", err)
+	}
+	return partnerAppRow{
+		ID:                  a.ID,
+		ProfileID:           a.ProfileID,
+		Name:                a.Name,
+		Line:                string(a.Line),
+		RedirectURIs:        string(b),
+		ClientID:            a.ClientID,
+		SecretDigest:        a.SecretDigest,
+		SecretDisplayPrefix: a.SecretDisplayPrefix,
+		Status:              string(a.Status),
+		CreatedAt:           a.CreatedAt.UTC(),
+		UpdatedAt:           a.UpdatedAt.UTC(),
+	}, nil
+}
+
+func (r partnerAppRow) core() (core.PartnerApp, error) {
+	uris := []string{}
+	if err := json.Unmarshal([]byte(r.RedirectURIs), &uris); err != nil {
+		return core.PartnerApp{}, fmt.Errorf("decode redirect uris of app %s: %w", r.ID, err)
+	}
+	return core.PartnerApp{
+		ID:                  r.ID,
+		ProfileID:           r.ProfileID,
+		Name:                r.Name,
+		Line:                core.ProductLine(r.Line),
+		RedirectURIs:        uris,
+		ClientID:            r.ClientID,
+		SecretDigest:        r.SecretDigest,
+		SecretDisplayPrefix: r.SecretDisplayPrefix,
+		Status:              core.AppStatus(r.Status),
+		CreatedAt:           r.CreatedAt.UTC(),
+		UpdatedAt:           r.UpdatedAt.UTC(),
+	}, nil
+}
+
+func partnerApps(rows []partnerAppRow) ([]core.PartnerApp, error) {
+	out := make([]core.PartnerApp, len(rows))
+	for i, r := range rows {
+		a, err := r.core()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+type connectLinkRow struct {
+	bun.BaseModel `bun:"table:connect_links"`
+
+	ID        string     `bun:"id,pk"`
+	ProfileID string     `bun:"profile_id"`
+	AppID     string     `bun:"app_id,nullzero"` // NULL once the app is deleted
+	CreatedAt time.Time  `bun:"created_at"`
+	UpdatedAt time.Time  `bun:"updated_at"`
+	RevokedAt *time.Time `bun:"revoked_at"`
+}
+
+func newConnectLinkRow(l core.ConnectLink) connectLinkRow {
+	return connectLinkRow{
+		ID:        l.ID,
+		ProfileID: l.ProfileID,
+		AppID:     l.AppID,
+		CreatedAt: l.CreatedAt.UTC(),
+		UpdatedAt: l.UpdatedAt.UTC(),
+		RevokedAt: utcPtr(l.RevokedAt),
+	}
+}
+
+func (r connectLinkRow) core() core.ConnectLink {
+	return core.ConnectLink{
+		ID:        r.ID,
+		ProfileID: r.ProfileID,
+		AppID:     r.AppID,
+		CreatedAt: r.CreatedAt.UTC(),
+		UpdatedAt: r.UpdatedAt.UTC(),
+		RevokedAt: utcPtr(r.RevokedAt),
+	}
+}
+
+type appDailyStatsRow struct {
+	bun.BaseModel `bun:"table:app_daily_stats"`
+
+	AppID           string `bun:"app_id,pk"`
+	Day             sqlDay `bun:"day,pk"`
+	Starts          int64  `bun:"starts"`
+	Completions     int64  `bun:"completions"`
+	Exchanges       int64  `bun:"exchanges"`
+	FailedExchanges int64  `bun:"failed_exchanges"`
+}
+
+func (r appDailyStatsRow) core() core.AppDayStats {
+	return core.AppDayStats{
+		Day:             r.Day.t,
+		Starts:          r.Starts,
+		Completions:     r.Completions,
+		Exchanges:       r.Exchanges,
+		FailedExchanges: r.FailedExchanges,
+	}
+}
+
+// statColumns maps each counter to its app_daily_stats column.
+var statColumns = map[core.AppStat]string{
+	core.StatStarts:          "starts",
+	core.StatCompletions:     "completions",
+	core.StatExchanges:       "exchanges",
+	core.StatFailedExchanges: "failed_exchanges",
+}
+
+// dayLayout is how days are written: 'YYYY-MM-DD'.
+const dayLayout = "2006-01-02"
+
+// sqlDay is a UTC calendar day: a DATE on PostgreSQL, 'YYYY-MM-DD' text on
+// SQLite. It is written as 'YYYY-MM-DD' in both and read back as midnight
+// UTC.
+type sqlDay struct{ t time.Time }
+
+// newSQLDay returns the UTC day that t falls on.
+func newSQLDay(t time.Time) sqlDay {
+	u := t.UTC()
+	return sqlDay{time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)}
+}
+
+// Value implements driver.Valuer.
+func (d sqlDay) Value() (driver.Value, error) { return d.t.UTC().Format(dayLayout), nil }
+
+// Scan implements sql.Scanner: PostgreSQL's driver returns a DATE as a
+// time.Time (midnight UTC), SQLite's as text.
+func (d *sqlDay) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		d.t = time.Date(v.Year(), v.Month(), v.Day(), 0, 0, 0, 0, time.UTC)
+		return nil
+	case string:
+		return d.parse(v)
+	case []byte:
+		return d.parse(string(v))
+	}
+	return fmt.Errorf("scan day: unsupported type %T", src)
+}
+
+func (d *sqlDay) parse(s string) error {
+	if len(s) < len(dayLayout) {
+		return fmt.Errorf("scan day: %q is not a date", s)
+	}
+	t, err := time.Parse(dayLayout, s[:len(dayLayout)])
+	if err != nil {
+		return fmt.Errorf("scan day: %w", err)
+	}
+	d.t = t
+	return nil
 }
 
 func utcPtr(t *time.Time) *time.Time {

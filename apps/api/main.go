@@ -54,7 +54,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 		checks = append(checks, httpapi.Check{Name: c.Name, Pinger: c.Pinger})
 	}
 	app := httpapi.New(httpapi.Deps{
-		Log: log, Accounts: p.Accounts, Plans: p.Plans, Checks: checks,
+		Log: log, Accounts: p.Accounts, Plans: p.Plans, Developer: p.Developer, Connect: p.Connect, Checks: checks,
 		BaseURL: cfg.BaseURL, SecureCookies: cfg.SecureCookies(), BodyLimit: cfg.BodyLimit,
 		TrustedProxies: cfg.TrustedProxies,
 	})

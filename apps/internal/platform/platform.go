@@ -17,6 +17,8 @@ import (
 	"github.com/gellhub/gellhub/adapters/redisstore"
 	"github.com/gellhub/gellhub/apps/internal/config"
 	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/connect"
+	"github.com/gellhub/gellhub/core/developer"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/ports"
 )
@@ -36,15 +38,18 @@ type Check struct {
 // Platform is the composed application: the use-case services and the
 // adapters behind them.
 type Platform struct {
-	Config   config.Config
-	Clock    ports.Clock
-	Store    *bunstore.Store
-	Sessions ports.SessionStore
-	Cache    ports.Cache
-	Limiter  ports.RateLimiter // nil when rate limits are off
-	Accounts *accounts.Service
-	Plans    *plans.Service
-	Checks   []Check
+	Config    config.Config
+	Clock     ports.Clock
+	Store     *bunstore.Store
+	Sessions  ports.SessionStore
+	Cache     ports.Cache
+	Limiter   ports.RateLimiter // nil when rate limits are off
+	Codes     ports.CodeCache
+	Accounts  *accounts.Service
+	Plans     *plans.Service
+	Developer *developer.Service
+	Connect   *connect.Service
+	Checks    []Check
 
 	closers []func() error
 }
@@ -73,13 +78,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 			return nil, fmt.Errorf("open redis: %w", err)
 		}
 		p.closers = append(p.closers, rc.Close)
-		p.Sessions, p.Cache, p.Limiter = rc.Sessions(), rc.Cache(), rc.RateLimiter()
+		p.Sessions, p.Cache, p.Limiter, p.Codes = rc.Sessions(), rc.Cache(), rc.RateLimiter(), rc.Codes()
 		p.Checks = append(p.Checks, Check{"cache", rc})
 		log.Info("cache ready", "backend", "redis")
 	} else {
 		p.Sessions = p.Store // sessions survive restarts of the embedded default
 		p.Cache = inproc.NewCache(p.Clock)
 		p.Limiter = inproc.NewRateLimiter(p.Clock)
+		p.Codes = inproc.NewCodeCache(p.Clock)
 		log.Info("cache ready", "backend", "in-process")
 	}
 	if !cfg.RateLimits {
@@ -87,7 +93,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 		log.Warn("rate limits are off (GELLHUB_RATE_LIMITS=off): use only for tests and load runs")
 	}
 
-	p.Plans = plans.New(p.Store, p.Clock, rand.Reader, nil)
+	p.Developer = developer.New(p.Store, p.Clock, rand.Reader)
+	p.Plans = plans.New(p.Store, p.Clock, rand.Reader, p.Developer)
 	if err := p.Plans.Seed(ctx); err != nil {
 		return nil, err
 	}
@@ -105,6 +112,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 	if err != nil {
 		return nil, err
 	}
+	p.Connect = connect.New(connect.Config{
+		Developer: p.Developer, Accounts: p.Accounts, Store: p.Store, Links: p.Store, Plans: p.Plans,
+		Codes: p.Codes, Flows: p.Cache, Limiter: p.Limiter, Clock: p.Clock, Random: rand.Reader,
+		BaseURL: cfg.BaseURL,
+		Report:  func(ctx context.Context, err error) { log.WarnContext(ctx, "connect side effect failed", "err", err) },
+	})
 	return p, nil
 }
 

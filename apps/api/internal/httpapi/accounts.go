@@ -31,6 +31,8 @@ type registerResponse struct {
 	RequiresPayment bool   `json:"requiresPayment"`
 	CheckoutURL     string `json:"checkoutUrl,omitempty"`
 	CheckoutError   string `json:"checkoutError,omitempty"`
+	ConnectRedirect string `json:"connectRedirect,omitempty"`
+	ConnectError    string `json:"connectError,omitempty"`
 }
 
 func (s *Server) register(c *fiber.Ctx) error {
@@ -38,11 +40,20 @@ func (s *Server) register(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	r, err := s.Accounts.Register(c.UserContext(), accounts.RegisterInput{
+	in := accounts.RegisterInput{
 		Email: req.Email, Password: req.Password, DisplayName: req.DisplayName,
 		AccountType: req.AccountType, PlanID: req.PlanID,
 		SuccessURL: req.SuccessURL, CancelURL: req.CancelURL, ClientIP: rateKeyIP(s.clientIP(c)),
-	})
+	}
+	flowID := c.Cookies(ConnectCookie)
+	if flowID != "" && s.Connect != nil {
+		// In a connect flow a paid plan's checkout returns through the
+		// flow, which then sends the browser back to the partner.
+		if v, err := s.Connect.Context(c.UserContext(), flowID); err == nil && v.Active {
+			in.SuccessURL, in.CheckoutReference = s.Connect.CheckoutReturn(), flowID
+		}
+	}
+	r, err := s.Accounts.Register(c.UserContext(), in)
 	if err != nil {
 		return err
 	}
@@ -54,12 +65,18 @@ func (s *Server) register(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store") // the response carries keys
 	p := r.Account.Profile
-	return c.Status(fiber.StatusCreated).JSON(registerResponse{
+	out := registerResponse{
 		ProfileID: p.ID, Email: p.Email, DisplayName: p.DisplayName, AccountKind: string(p.AccountKind),
 		StudioID: r.Account.Studio.ID, DriveID: r.Account.Drive.ID,
 		APIKey: r.APIKey, DriveAPIKey: r.DriveAPIKey,
 		RequiresPayment: r.RequiresPayment, CheckoutURL: r.CheckoutURL, CheckoutError: r.CheckoutError,
-	})
+	}
+	var checkout string
+	out.ConnectRedirect, checkout, out.ConnectError = s.continueConnect(c, p.ID, r.RequiresPayment)
+	if checkout != "" {
+		out.CheckoutURL = checkout
+	}
+	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
 type loginRequest struct {
@@ -68,9 +85,12 @@ type loginRequest struct {
 }
 
 type loginResponse struct {
-	ProfileID   string `json:"profileId"`
-	Email       string `json:"email"`
-	DisplayName string `json:"displayName"`
+	ProfileID       string `json:"profileId"`
+	Email           string `json:"email"`
+	DisplayName     string `json:"displayName"`
+	ConnectRedirect string `json:"connectRedirect,omitempty"`
+	CheckoutURL     string `json:"checkoutUrl,omitempty"`
+	ConnectError    string `json:"connectError,omitempty"`
 }
 
 func (s *Server) login(c *fiber.Ctx) error {
@@ -83,7 +103,12 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	s.setSessionCookie(c, r.SessionToken, r.SessionExpires)
-	return c.JSON(loginResponse{ProfileID: r.Profile.ID, Email: r.Profile.Email, DisplayName: r.Profile.DisplayName})
+	out := loginResponse{ProfileID: r.Profile.ID, Email: r.Profile.Email, DisplayName: r.Profile.DisplayName}
+	out.ConnectRedirect, out.CheckoutURL, out.ConnectError = s.continueConnect(c, r.Profile.ID, false)
+	if out.ConnectRedirect != "" {
+		c.Set(fiber.HeaderCacheControl, "no-store") // it carries a one-time code
+	}
+	return c.JSON(out)
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {

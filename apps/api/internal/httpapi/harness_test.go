@@ -15,12 +15,17 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gellhub/gellhub/adapters/argon2id"
+	"github.com/gellhub/gellhub/adapters/bunstore"
 	"github.com/gellhub/gellhub/adapters/bunstore/buntest"
 	"github.com/gellhub/gellhub/adapters/inproc"
+	"github.com/gellhub/gellhub/adapters/redisstore"
 	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/connect"
+	"github.com/gellhub/gellhub/core/developer"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/ports"
 	"github.com/gellhub/gellhub/testkit"
@@ -34,6 +39,8 @@ type storeUnderTest interface {
 	ports.AccountStore
 	ports.PlanStore
 	ports.SessionStore
+	ports.PartnerAppStore
+	ports.LinkStore
 }
 
 type options struct {
@@ -43,20 +50,36 @@ type options struct {
 	wrap       func(storeUnderTest) storeUnderTest // failure injection
 	checks     []Check
 	proxies    []string
+	payments   bool   // wire testkit.Payments as the payment provider
+	dsn        string // "postgres+redis": share this database (a second instance)
+	prefix     string // "postgres+redis": and this Redis key prefix
 }
 
 // testServer is a Fiber app wired like the real one over a chosen store.
 type testServer struct {
-	t     testing.TB
-	app   *fiber.App
-	clock *testkit.Clock
-	store storeUnderTest
-	logs  *testkit.SyncBuffer
+	t        testing.TB
+	app      *fiber.App
+	clock    *testkit.Clock
+	store    storeUnderTest
+	logs     *testkit.SyncBuffer
+	payments *testkit.Payments
+	dsn      string // the PostgreSQL DSN ("postgres+redis")
+	prefix   string // the Redis key prefix ("postgres+redis")
 }
 
+// newTestServer wires the app over backend: "memory", "sqlite" (with the
+// in-process cache), "postgres", or "postgres+redis" (sessions, cache,
+// codes and rate limits in Redis, as in production).
 func newTestServer(t testing.TB, backend string, o options) *testServer {
 	t.Helper()
+	ctx := context.Background()
+	clock := testkit.NewClock(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	ts := &testServer{t: t, clock: clock, logs: &testkit.SyncBuffer{}}
 	var st storeUnderTest
+	var sessions ports.SessionStore
+	var cache ports.Cache = inproc.NewCache(clock)
+	var codes ports.CodeCache = inproc.NewCodeCache(clock)
+	var limiter ports.RateLimiter = inproc.NewRateLimiter(clock)
 	switch backend {
 	case "memory":
 		st = testkit.NewStore()
@@ -64,42 +87,98 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		st = buntest.OpenSQLite(t)
 	case "postgres":
 		st = buntest.OpenPostgres(t)
+	case "postgres+redis":
+		ts.dsn, ts.prefix = o.dsn, o.prefix
+		if ts.dsn == "" {
+			ts.dsn = buntest.PostgresDSN(t)
+		}
+		pg, err := bunstore.OpenPostgres(ctx, ts.dsn)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = pg.Close() })
+		st = pg
+		if ts.prefix == "" {
+			ts.prefix = "gellhub-http-" + hex.EncodeToString(randomBytes(6)) + ":"
+		}
+		url := testkit.EnvOr("GELLHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+		rc, err := redisstore.Open(ctx, url, ts.prefix)
+		testkit.RequireService(t, "Redis", err)
+		t.Cleanup(func() { _ = rc.Close() })
+		if o.prefix == "" { // the first instance cleans up the shared prefix
+			t.Cleanup(func() { cleanRedis(t, url, ts.prefix) })
+		}
+		sessions, cache, codes, limiter = rc.Sessions(), rc.Cache(), rc.Codes(), rc.RateLimiter()
 	default:
 		t.Fatalf("unknown backend %q", backend)
 	}
 	if o.wrap != nil {
 		st = o.wrap(st)
 	}
-	clock := testkit.NewClock(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
-	ps := plans.New(st, clock, rand.Reader, nil)
-	require.NoError(t, ps.Seed(context.Background()))
-	var limiter ports.RateLimiter
-	if o.rateLimits {
-		limiter = inproc.NewRateLimiter(clock)
+	if sessions == nil {
+		sessions = st
 	}
+	if !o.rateLimits {
+		limiter = nil
+	}
+	ts.store = st
+	dev := developer.New(st, clock, rand.Reader)
+	ps := plans.New(st, clock, rand.Reader, dev)
+	require.NoError(t, ps.Seed(ctx))
 	acc, err := accounts.New(accounts.Config{
-		Accounts: st, Sessions: st, Plans: ps, Hasher: argon2id.New(argon2id.TestParams),
+		Accounts: st, Sessions: sessions, Plans: ps, Hasher: argon2id.New(argon2id.TestParams),
 		Clock: clock, Random: rand.Reader, Limiter: limiter, AdminEmails: o.admins,
 	})
 	require.NoError(t, err)
 	if o.baseURL == "" {
 		o.baseURL = "http://127.0.0.1:8080"
 	}
-	logs := &testkit.SyncBuffer{}
-	app := New(Deps{
-		Log: slog.New(slog.NewJSONHandler(logs, nil)), Accounts: acc, Plans: ps, Checks: o.checks,
+	var pay ports.Payments
+	if o.payments {
+		ts.payments = testkit.NewPayments(clock)
+		pay = ts.payments
+		acc.SetCheckout(accounts.CheckoutVia(ts.payments))
+	}
+	log := slog.New(slog.NewJSONHandler(ts.logs, nil))
+	conn := connect.New(connect.Config{
+		Developer: dev, Accounts: acc, Store: st, Links: st, Plans: ps, Codes: codes, Flows: cache,
+		Payments: pay, Limiter: limiter, Clock: clock, Random: rand.Reader, BaseURL: o.baseURL,
+		Report: func(ctx context.Context, err error) { log.Warn("connect side effect failed", "err", err) },
+	})
+	ts.app = New(Deps{
+		Log: log, Accounts: acc, Plans: ps, Developer: dev, Connect: conn, Checks: o.checks,
 		BaseURL: o.baseURL, SecureCookies: strings.HasPrefix(o.baseURL, "https://"), BodyLimit: 64 << 10,
 		TrustedProxies: o.proxies,
 	})
-	return &testServer{t: t, app: app, clock: clock, store: st, logs: logs}
+	return ts
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// cleanRedis deletes every key under prefix.
+func cleanRedis(t testing.TB, url, prefix string) {
+	t.Helper()
+	opt, err := goredis.ParseURL(url)
+	require.NoError(t, err)
+	rdb := goredis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		require.NoError(t, rdb.Del(ctx, iter.Val()).Err())
+	}
+	require.NoError(t, iter.Err())
 }
 
 // reply is a decoded response.
 type reply struct {
-	status int
-	header http.Header
-	body   []byte
-	cookie *http.Cookie
+	status  int
+	header  http.Header
+	body    []byte
+	cookie  *http.Cookie            // the session cookie, when set
+	cookies map[string]*http.Cookie // every cookie set, by name
 }
 
 // json decodes the body into a map.
@@ -138,6 +217,10 @@ func withSession(tok string) reqOpt {
 	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok}) }
 }
 
+func withCookie(name, value string) reqOpt {
+	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: name, Value: value}) }
+}
+
 func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Set(k, v) } }
 
 // do sends a request. body is JSON-encoded unless it is a string (sent raw).
@@ -165,8 +248,9 @@ func (s *testServer) do(method, path string, body any, opts ...reqOpt) reply {
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(s.t, err)
-	out := reply{status: res.StatusCode, header: res.Header, body: raw}
+	out := reply{status: res.StatusCode, header: res.Header, body: raw, cookies: map[string]*http.Cookie{}}
 	for _, c := range res.Cookies() {
+		out.cookies[c.Name] = c
 		if c.Name == SessionCookie {
 			out.cookie = c
 		}

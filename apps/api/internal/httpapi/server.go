@@ -12,6 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/connect"
+	"github.com/gellhub/gellhub/core/developer"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/ports"
 )
@@ -27,6 +29,8 @@ type Deps struct {
 	Log            *slog.Logger
 	Accounts       *accounts.Service
 	Plans          *plans.Service
+	Developer      *developer.Service
+	Connect        *connect.Service
 	Checks         []Check
 	BaseURL        string
 	SecureCookies  bool
@@ -83,6 +87,28 @@ func New(d Deps) *fiber.App {
 	api.Delete("/admin/plans/:id", s.session, s.adminDeletePlan)
 
 	api.Get("/billing/status", s.apiKey, s.billingStatus)
+
+	api.Post("/developer/apps", s.session, s.createApp)
+	api.Get("/developer/apps", s.session, s.listApps)
+	api.Get("/developer/apps/:id", s.session, s.getApp)
+	api.Patch("/developer/apps/:id", s.session, s.updateApp)
+	api.Delete("/developer/apps/:id", s.session, s.deleteApp)
+	api.Post("/developer/apps/:id/rotate-secret", s.session, s.rotateAppSecret)
+	api.Get("/developer/apps/:id/analytics", s.session, s.appAnalytics)
+	api.Get("/admin/partner-apps", s.session, s.adminListApps)
+	api.Patch("/admin/partner-apps/:id", s.session, s.adminSetAppStatus)
+
+	api.Get("/integrations/connect/start", s.connectStart)
+	api.Get("/integrations/connect/context", s.connectContext)
+	api.Post("/integrations/connect/finalize", s.session, s.connectFinalize)
+	api.Post("/integrations/connect/exchange", s.connectExchange)
+	api.Post("/integrations/connect/verify", s.connectVerify)
+	api.Get("/integrations/links", s.session, s.listLinks)
+	api.Delete("/integrations/links/:id", s.session, s.revokeLink)
+	app.Get("/integrations/connect/stripe-return", s.connectStripeReturn)
+
+	app.Get("/register", s.registerPage)
+	app.Get("/login", s.loginPage)
 	return app
 }
 

@@ -1,0 +1,159 @@
+// Package connect holds embedded connect: a partner app sends a person to
+// gellhub (start), they register or sign in, gellhub sends them back to the
+// app's registered return URL with a one-time code (finalize, or the
+// payment return), and the app's backend redeems the code for the
+// merchant's keys (exchange) and later checks the link (verify).
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/developer"
+	"github.com/gellhub/gellhub/core/plans"
+	"github.com/gellhub/gellhub/ports"
+)
+
+// Lifetimes and limits.
+const (
+	FlowTTL     = time.Hour        // a started flow waits this long for sign-in
+	CodeTTL     = 10 * time.Minute // a code must be exchanged within this
+	MaxStateLen = 512
+	maxCodeLen  = 128
+	maxFlowLen  = 128
+	maxIDLen    = 128
+)
+
+// Rate limits on the back channel, per IP (before the client is known) and
+// per client (after it authenticated, so a stranger cannot spend an app's
+// budget).
+var (
+	ExchangePerIP     = ports.Limit{Rate: 600, Period: time.Minute, Burst: 300}
+	ExchangePerClient = ports.Limit{Rate: 1200, Period: time.Minute, Burst: 600}
+	VerifyPerIP       = ports.Limit{Rate: 600, Period: time.Minute, Burst: 300}
+	VerifyPerClient   = ports.Limit{Rate: 1200, Period: time.Minute, Burst: 600}
+)
+
+// Config wires a Service. Payments and Limiter are optional.
+type Config struct {
+	Developer *developer.Service
+	Accounts  *accounts.Service
+	Store     ports.AccountStore
+	Links     ports.LinkStore
+	Plans     *plans.Service
+	Codes     ports.CodeCache
+	Flows     ports.Cache
+	Payments  ports.Payments
+	Limiter   ports.RateLimiter
+	Clock     ports.Clock
+	Random    io.Reader
+	BaseURL   string
+	// Report receives errors that must not fail a flow (analytics).
+	Report func(ctx context.Context, err error)
+}
+
+// Service runs embedded connect.
+type Service struct{ cfg Config }
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Report == nil {
+		cfg.Report = func(context.Context, error) {}
+	}
+	return &Service{cfg: cfg}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
+
+// flow is a started connect flow, kept server-side; the browser holds only
+// its random id in a cookie.
+type flow struct {
+	AppID          string           `json:"appId"`
+	AppName        string           `json:"appName"`
+	ReturnURL      string           `json:"returnUrl"`
+	State          string           `json:"state"`
+	Line           core.ProductLine `json:"line"`
+	PlanID         string           `json:"planId,omitempty"`
+	Next           string           `json:"next"`
+	PaymentPending bool             `json:"paymentPending,omitempty"`
+	ProfileID      string           `json:"profileId,omitempty"`
+	CreatedAt      time.Time        `json:"createdAt"`
+}
+
+func flowKey(id string) string { return "connect:flow:" + core.Digest(id) }
+
+func (s *Service) loadFlow(ctx context.Context, id string) (flow, error) {
+	if id == "" || len(id) > maxFlowLen {
+		return flow{}, errNoFlow
+	}
+	raw, err := s.cfg.Flows.Get(ctx, flowKey(id))
+	if core.IsKind(err, core.KindNotFound) {
+		return flow{}, errNoFlow
+	}
+	if err != nil {
+		return flow{}, core.Errorf("connect flow", err)
+	}
+	var f flow
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return flow{}, core.Internal(err)
+	}
+	return f, nil
+}
+
+func (s *Service) saveFlow(ctx context.Context, id string, f flow) error {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return core.Internal(err)
+	}
+	ttl := f.CreatedAt.Add(FlowTTL).Sub(s.now())
+	if ttl <= 0 {
+		return errNoFlow
+	}
+	return core.Errorf("save connect flow", s.cfg.Flows.Set(ctx, flowKey(id), raw, ttl))
+}
+
+var errNoFlow = core.Invalid("connect", "no embedded connect flow is active (start it again from the partner app)")
+
+func (s *Service) limit(ctx context.Context, key string, l ports.Limit) error {
+	if s.cfg.Limiter == nil {
+		return nil
+	}
+	d, err := s.cfg.Limiter.Allow(ctx, key, l)
+	if err != nil {
+		if core.IsKind(err, core.KindUnavailable) {
+			return nil
+		}
+		return core.Errorf("rate limit", err)
+	}
+	if !d.Allowed {
+		return core.RateLimited(d.RetryAfter)
+	}
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, appID string, st core.AppStat) {
+	if err := s.cfg.Developer.Record(ctx, appID, st); err != nil {
+		s.cfg.Report(ctx, core.Errorf("record "+string(st), err))
+	}
+}
+
+// withCodeAndState appends code and state to a registered return URL,
+// keeping whatever query it already has exactly as registered (registered
+// URLs have no fragment).
+func withCodeAndState(returnURL, code, state string) string {
+	q := "code=" + url.QueryEscape(code) + "&state=" + url.QueryEscape(state)
+	switch {
+	case !strings.Contains(returnURL, "?"):
+		return returnURL + "?" + q
+	case strings.HasSuffix(returnURL, "?"), strings.HasSuffix(returnURL, "&"):
+		return returnURL + q
+	default:
+		return returnURL + "&" + q
+	}
+}

@@ -1,0 +1,306 @@
+package connect
+
+import (
+	"context"
+
+	"github.com/gellhub/gellhub/core"
+)
+
+// StartInput is GET /api/integrations/connect/start's query.
+type StartInput struct {
+	ClientID  string
+	ReturnURL string
+	State     string
+	Plan      string
+	Product   string
+	Next      string
+}
+
+// Started is a new flow: the id goes in a cookie, the browser goes to Next
+// ("register" or "login").
+type Started struct {
+	FlowID string
+	Next   string
+}
+
+// Start validates everything before anything is stored: the client (an
+// unknown one is KindInvalid, a suspended one KindNotFound), the return URL
+// (exactly a registered one, else KindInvalid: the caller must never
+// redirect to it), the product and plan (of the app's line, else
+// KindForbidden) and the state (required, capped). Then it stores the flow.
+func (s *Service) Start(ctx context.Context, in StartInput) (Started, error) {
+	if in.ClientID == "" {
+		return Started{}, core.Invalid("client_id", "client_id is required")
+	}
+	if len(in.ClientID) > maxIDLen {
+		return Started{}, core.Invalid("client_id", "client_id is not a known app")
+	}
+	app, err := s.cfg.Developer.ActiveApp(ctx, in.ClientID)
+	if err != nil {
+		if core.IsKind(err, core.KindNotFound) {
+			return Started{}, core.Invalid("client_id", "client_id is not a known app")
+		}
+		return Started{}, err
+	}
+	if in.ReturnURL == "" {
+		return Started{}, core.Invalid("return_url", "return_url is required")
+	}
+	if len(in.ReturnURL) > core.MaxURLLen || !app.AllowsRedirect(in.ReturnURL) {
+		return Started{}, core.Invalid("return_url", "return_url must be exactly one of the app's registered redirect URIs")
+	}
+	line := app.Line
+	if in.Product != "" {
+		l, err := core.ParseProductLine("product", in.Product)
+		if err != nil {
+			return Started{}, err
+		}
+		if l != app.Line {
+			return Started{}, core.Forbidden("this app does not offer " + string(l))
+		}
+	}
+	if in.Plan != "" {
+		p, err := s.cfg.Plans.PublicByID(ctx, in.Plan, "")
+		if err != nil {
+			if core.IsKind(err, core.KindNotFound) || core.IsKind(err, core.KindInvalid) {
+				return Started{}, core.Invalid("plan", "plan names no available plan")
+			}
+			return Started{}, err
+		}
+		if p.Line != app.Line {
+			return Started{}, core.Forbidden("plan is a " + string(p.Line) + " plan; this app offers " + string(app.Line))
+		}
+	}
+	if in.State == "" {
+		return Started{}, core.Invalid("state", "state is required: a random value your backend checks on return")
+	}
+	if len(in.State) > MaxStateLen {
+		return Started{}, core.Invalid("state", "state must be at most 512 characters")
+	}
+	next := in.Next
+	switch next {
+	case "":
+		next = "register"
+	case "register", "login":
+	default:
+		return Started{}, core.Invalid("next", "next must be register or login")
+	}
+
+	id, err := core.RandomToken(s.cfg.Random, 32)
+	if err != nil {
+		return Started{}, core.Internal(err)
+	}
+	f := flow{
+		AppID: app.ID, AppName: app.Name, ReturnURL: in.ReturnURL, State: in.State,
+		Line: line, PlanID: in.Plan, Next: next, CreatedAt: s.now(),
+	}
+	if err := s.saveFlow(ctx, id, f); err != nil {
+		return Started{}, err
+	}
+	s.record(ctx, app.ID, core.StatStarts)
+	return Started{FlowID: id, Next: next}, nil
+}
+
+// View is what the sign-in pages may know of a flow. No secrets.
+type View struct {
+	Active  bool
+	Product core.ProductLine
+	AppName string
+	PlanID  string
+	Next    string
+}
+
+// Context describes the flow of flowID; an unknown or expired one is not
+// active (not an error).
+func (s *Service) Context(ctx context.Context, flowID string) (View, error) {
+	f, err := s.loadFlow(ctx, flowID)
+	if err == errNoFlow {
+		return View{}, nil
+	}
+	if err != nil {
+		return View{}, err
+	}
+	return View{Active: true, Product: f.Line, AppName: f.AppName, PlanID: f.PlanID, Next: f.Next}, nil
+}
+
+// CheckoutReturn is where a paid plan's checkout sends the browser back to
+// during a connect flow, with Stripe's placeholder for the session id.
+func (s *Service) CheckoutReturn() string {
+	return s.cfg.BaseURL + "/integrations/connect/stripe-return?session_id={CHECKOUT_SESSION_ID}"
+}
+
+// Outcome is what login or register answer in a connect flow: a redirect
+// back to the partner, or a checkout to finish first, or why neither.
+type Outcome struct {
+	Redirect    string // connectRedirect
+	CheckoutURL string
+	Error       string
+}
+
+// AfterSignIn continues flowID once profileID has signed in or registered.
+// With a payment pending (a paid plan at registration) the flow waits for
+// the checkout's return; otherwise it completes and the answer carries the
+// partner's return URL with a fresh code.
+func (s *Service) AfterSignIn(ctx context.Context, flowID, profileID string, paymentPending bool) (Outcome, error) {
+	f, err := s.loadFlow(ctx, flowID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if paymentPending {
+		f.PaymentPending, f.ProfileID = true, profileID
+		return Outcome{}, s.saveFlow(ctx, flowID, f)
+	}
+	if f.Line == core.LineMessaging {
+		o, done, err := s.ensureMessaging(ctx, flowID, &f, profileID)
+		if err != nil || done {
+			return o, err
+		}
+	}
+	url, err := s.complete(ctx, flowID, f, profileID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Redirect: url}, nil
+}
+
+// Finalize completes the flow for the signed-in caller (the browser's
+// session) and returns the partner's return URL with code and state.
+func (s *Service) Finalize(ctx context.Context, who core.Principal, flowID string) (string, error) {
+	if err := who.RequireSession(); err != nil {
+		return "", err
+	}
+	f, err := s.loadFlow(ctx, flowID)
+	if err != nil {
+		return "", err
+	}
+	if f.PaymentPending {
+		return "", core.Conflict("payment_pending", "finish the checkout first: the flow continues when the payment returns")
+	}
+	if f.Line == core.LineMessaging {
+		o, done, err := s.ensureMessaging(ctx, flowID, &f, who.ProfileID)
+		if err != nil {
+			return "", err
+		}
+		if done {
+			if o.CheckoutURL != "" {
+				return "", core.Conflict("payment_pending", "the messaging plan needs a payment first: open "+o.CheckoutURL)
+			}
+			return "", core.E(core.KindPaymentRequired, o.Error).WithCode("subscription_required")
+		}
+	}
+	return s.complete(ctx, flowID, f, who.ProfileID)
+}
+
+// StripeReturn completes a flow whose payment was pending, once the
+// checkout session is confirmed to belong to this flow and to be paid.
+func (s *Service) StripeReturn(ctx context.Context, flowID, sessionID string) (string, error) {
+	f, err := s.loadFlow(ctx, flowID)
+	if err != nil {
+		return "", err
+	}
+	if sessionID == "" || len(sessionID) > maxIDLen {
+		return "", core.Invalid("session_id", "session_id is required")
+	}
+	if !f.PaymentPending || f.ProfileID == "" {
+		return "", core.Invalid("session_id", "this connect flow has no payment to return from")
+	}
+	if s.cfg.Payments == nil {
+		return "", core.Unavailable("payments", nil)
+	}
+	cs, err := s.cfg.Payments.CheckoutSession(ctx, sessionID)
+	if core.IsKind(err, core.KindNotFound) {
+		return "", core.Invalid("session_id", "unknown checkout session")
+	}
+	if err != nil {
+		return "", core.Errorf("checkout session", err)
+	}
+	if cs.Reference != flowID || cs.ProfileID != f.ProfileID {
+		return "", core.Invalid("session_id", "this checkout session belongs to another flow")
+	}
+	if cs.Status != core.CheckoutComplete || !cs.Paid {
+		return "", core.Conflict("payment_pending", "the checkout is not paid yet")
+	}
+	return s.complete(ctx, flowID, f, f.ProfileID)
+}
+
+// complete links the profile to the app, issues a one-time code bound to
+// the app, ends the flow and returns the partner's return URL.
+func (s *Service) complete(ctx context.Context, flowID string, f flow, profileID string) (string, error) {
+	app, err := s.cfg.Developer.ActiveAppByID(ctx, f.AppID)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	linkID, err := core.NewID("link", now, s.cfg.Random)
+	if err != nil {
+		return "", core.Internal(err)
+	}
+	link, err := s.cfg.Links.EnsureLink(ctx, core.ConnectLink{ID: linkID, ProfileID: profileID, AppID: app.ID, CreatedAt: now, UpdatedAt: now})
+	if err != nil {
+		return "", core.Errorf("link", err)
+	}
+	code, err := core.RandomToken(s.cfg.Random, 32)
+	if err != nil {
+		return "", core.Internal(err)
+	}
+	g := core.ConnectGrant{AppID: app.ID, ProfileID: profileID, LinkID: link.ID, State: f.State, Line: f.Line, PlanID: f.PlanID, IssuedAt: now}
+	if err := s.cfg.Codes.PutCode(ctx, codeKey(app.ID, code), g, CodeTTL); err != nil {
+		return "", core.Errorf("issue code", err)
+	}
+	if err := s.cfg.Flows.Delete(ctx, flowKey(flowID)); err != nil {
+		s.cfg.Report(ctx, core.Errorf("end connect flow", err))
+	}
+	s.record(ctx, app.ID, core.StatCompletions)
+	return withCodeAndState(f.ReturnURL, code, f.State), nil
+}
+
+// codeKey binds a code to its app: redeeming it with another app's
+// credentials finds nothing, and does not burn the code.
+func codeKey(appID, code string) string { return appID + ":" + core.Digest(code) }
+
+// ensureMessaging subscribes the profile to the flow's messaging plan (the
+// free one when none was named) unless it already has an eligible
+// messaging subscription. done reports that the flow cannot complete yet:
+// a paid plan needs its checkout first (CheckoutURL), or cannot be paid
+// here (Error).
+func (s *Service) ensureMessaging(ctx context.Context, flowID string, f *flow, profileID string) (o Outcome, done bool, err error) {
+	snap, ok, err := s.cfg.Accounts.Subscription(ctx, profileID, core.LineMessaging)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	if ok && snap.Eligible && (f.PlanID == "" || snap.Plan.ID == f.PlanID) {
+		return Outcome{}, false, nil
+	}
+	plan, err := s.cfg.Plans.Choose(ctx, core.LineMessaging, "plan", f.PlanID)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	now := s.now()
+	subID, err := core.NewID("sub", now, s.cfg.Random)
+	if err != nil {
+		return Outcome{}, false, core.Internal(err)
+	}
+	sub := core.Subscription{ID: subID, ProfileID: profileID, Line: core.LineMessaging, PlanID: plan.ID, Status: core.StatusActive, CreatedAt: now, UpdatedAt: now}
+	if plan.Free() {
+		return Outcome{}, false, core.Errorf("subscribe to messaging", s.cfg.Store.SetSubscription(ctx, sub))
+	}
+	if s.cfg.Payments == nil {
+		return Outcome{Error: "the messaging plan is paid and billing is not configured on this server"}, true, nil
+	}
+	p, err := s.cfg.Store.ProfileByID(ctx, profileID)
+	if err != nil {
+		return Outcome{}, false, core.Errorf("profile", err)
+	}
+	sub.Status = core.StatusIncomplete
+	if err := s.cfg.Store.SetSubscription(ctx, sub); err != nil {
+		return Outcome{}, false, core.Errorf("subscribe to messaging", err)
+	}
+	cs, err := s.cfg.Payments.CreateCheckoutSession(ctx, checkoutParams(p, plan, s.CheckoutReturn(), flowID))
+	if err != nil {
+		return Outcome{Error: "the payment page could not be opened; try again"}, true, nil
+	}
+	f.PaymentPending, f.ProfileID = true, profileID
+	if err := s.saveFlow(ctx, flowID, *f); err != nil {
+		return Outcome{}, false, err
+	}
+	return Outcome{CheckoutURL: cs.URL}, true, nil
+}
