@@ -82,12 +82,24 @@ func (s *Service) Subscription(ctx context.Context, profileID string, line core.
 	if err != nil {
 		return PlanSnapshot{}, false, err
 	}
+	snap, ok = PickSnapshot(all, line)
+	return snap, ok, nil
+}
+
+// Snapshots returns every subscription of the profile with its plan, in
+// line order: one read for callers that need several lines.
+func (s *Service) Snapshots(ctx context.Context, profileID string) ([]PlanSnapshot, error) {
+	return s.snapshots(ctx, profileID)
+}
+
+// PickSnapshot finds the snapshot of line among all.
+func PickSnapshot(all []PlanSnapshot, line core.ProductLine) (PlanSnapshot, bool) {
 	for _, sn := range all {
 		if sn.Line == line {
-			return sn, true, nil
+			return sn, true
 		}
 	}
-	return PlanSnapshot{}, false, nil
+	return PlanSnapshot{}, false
 }
 
 // BillingStatus is the subscription snapshot of the caller's key's line.

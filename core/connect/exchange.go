@@ -93,10 +93,11 @@ func (s *Service) mint(ctx context.Context, app core.PartnerApp, g core.ConnectG
 	if err != nil {
 		return Exchanged{}, core.Errorf("exchange: drive", err)
 	}
-	msg, hasMsg, err := s.cfg.Accounts.Subscription(ctx, p.ID, core.LineMessaging)
+	snaps, err := s.cfg.Accounts.Snapshots(ctx, p.ID)
 	if err != nil {
 		return Exchanged{}, err
 	}
+	msg, hasMsg := accounts.PickSnapshot(snaps, core.LineMessaging)
 	out := Exchanged{Profile: p, StudioID: studio.ID, DriveID: drive.ID, State: g.State}
 	out.HasMessagingSubscription = hasMsg && msg.Eligible
 	lines := []core.ProductLine{core.LineClientGallery, core.LineDrive}
@@ -122,9 +123,7 @@ func (s *Service) mint(ctx context.Context, app core.PartnerApp, g core.ConnectG
 	if err := s.cfg.Links.ReplaceLinkKeys(ctx, g.LinkID, keys, s.now()); err != nil {
 		return Exchanged{}, core.Errorf("exchange: keys", err)
 	}
-	if snap, ok, err := s.cfg.Accounts.Subscription(ctx, p.ID, app.Line); err != nil {
-		return Exchanged{}, err
-	} else if ok {
+	if snap, ok := accounts.PickSnapshot(snaps, app.Line); ok {
 		out.Plan = &snap
 	}
 	return out, nil
@@ -182,14 +181,13 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput) (Verified, error) 
 		return Verified{}, core.Errorf("verify: profile", err)
 	}
 	out := Verified{Registered: true, Linked: link.Active(), Profile: p}
-	msg, hasMsg, err := s.cfg.Accounts.Subscription(ctx, p.ID, core.LineMessaging)
+	snaps, err := s.cfg.Accounts.Snapshots(ctx, p.ID)
 	if err != nil {
 		return Verified{}, err
 	}
+	msg, hasMsg := accounts.PickSnapshot(snaps, core.LineMessaging)
 	out.HasMessagingSubscription = hasMsg && msg.Eligible
-	if snap, ok, err := s.cfg.Accounts.Subscription(ctx, p.ID, app.Line); err != nil {
-		return Verified{}, err
-	} else if ok {
+	if snap, ok := accounts.PickSnapshot(snaps, app.Line); ok {
 		out.Plan = &snap
 	}
 	return out, nil

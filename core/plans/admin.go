@@ -112,6 +112,7 @@ func (s *Service) AdminUpdate(ctx context.Context, who core.Principal, id string
 		return core.Plan{}, err
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	defer s.forget(id)
 	var before core.Plan
 	p, err := s.store.UpdatePlan(ctx, id, func(p *core.Plan, inUse bool) error {
 		before = *p
@@ -158,6 +159,7 @@ func (s *Service) AdminDelete(ctx context.Context, who core.Principal, id string
 			return core.Conflict("catalog_plan", "plans of the default catalog cannot be deleted; archive it instead")
 		}
 	}
+	defer s.forget(id)
 	return core.Errorf("delete plan", s.store.DeletePlan(ctx, id))
 }
 

@@ -9,6 +9,8 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/ports"
@@ -29,6 +31,20 @@ type Service struct {
 	clock ports.Clock
 	rnd   io.Reader
 	apps  AppScopes
+
+	mu    sync.Mutex
+	cache map[string]cachedPlan // Get's cache, by id
+}
+
+// PlanCacheTTL bounds how stale a plan snapshot (Get) may be on an instance
+// that did not make the change itself: plans change rarely and every
+// authenticated snapshot (billing status, exchange, verify, /api/me) reads
+// them.
+const PlanCacheTTL = 10 * time.Second
+
+type cachedPlan struct {
+	p       core.Plan
+	expires time.Time
 }
 
 // New returns a plan service. apps may be nil (no partner apps yet).
@@ -178,8 +194,39 @@ func (s *Service) DefaultFree(ctx context.Context, line core.ProductLine) (core.
 }
 
 // Get returns any plan, archived or not, for internal use (snapshots).
+// Plans are cached for PlanCacheTTL; this instance's own admin changes
+// invalidate the cache at once.
 func (s *Service) Get(ctx context.Context, id string) (core.Plan, error) {
-	return s.store.PlanByID(ctx, id)
+	now := s.clock.Now()
+	s.mu.Lock()
+	c, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return clonePlan(c.p), nil
+	}
+	p, err := s.store.PlanByID(ctx, id)
+	if err != nil {
+		return core.Plan{}, err
+	}
+	s.mu.Lock()
+	if s.cache == nil || len(s.cache) > 10_000 {
+		s.cache = map[string]cachedPlan{}
+	}
+	s.cache[id] = cachedPlan{p: clonePlan(p), expires: now.Add(PlanCacheTTL)}
+	s.mu.Unlock()
+	return p, nil
+}
+
+// forget drops a plan from Get's cache after a change on this instance.
+func (s *Service) forget(id string) {
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
+}
+
+func clonePlan(p core.Plan) core.Plan {
+	p.Features = append([]string(nil), p.Features...)
+	return p
 }
 
 var planIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
