@@ -2,8 +2,10 @@ package connect
 
 import (
 	"context"
+	"errors"
 
 	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/core/developer"
 )
 
 // StartInput is GET /api/integrations/connect/start's query.
@@ -24,7 +26,8 @@ type Started struct {
 }
 
 // Start validates everything before anything is stored: the client (an
-// unknown one is KindInvalid, a suspended one KindNotFound), the return URL
+// unknown or suspended one is KindInvalid, detail client_id, alike so that
+// a suspension is not announced to the public), the return URL
 // (exactly a registered one, else KindInvalid: the caller must never
 // redirect to it), the product and plan (of the app's line, else
 // KindForbidden) and the state (required, capped). Then it stores the flow.
@@ -37,6 +40,9 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Started, error) {
 	}
 	app, err := s.cfg.Developer.ActiveApp(ctx, in.ClientID)
 	if err != nil {
+		if errors.Is(err, developer.ErrSuspendedClient) {
+			return Started{}, err
+		}
 		if core.IsKind(err, core.KindNotFound) {
 			return Started{}, core.Invalid("client_id", "client_id is not a known app")
 		}
@@ -134,6 +140,14 @@ type Outcome struct {
 	Redirect    string // connectRedirect
 	CheckoutURL string
 	Error       string
+	unavailable bool // Error is a provider failure (retry), not a missing setup
+}
+
+func (o Outcome) err() error {
+	if o.unavailable {
+		return core.Unavailable("payments", nil)
+	}
+	return core.E(core.KindPaymentRequired, o.Error).WithCode("subscription_required")
 }
 
 // AfterSignIn continues flowID once profileID has signed in or registered.
@@ -148,6 +162,11 @@ func (s *Service) AfterSignIn(ctx context.Context, flowID, profileID string, pay
 	if paymentPending {
 		f.PaymentPending, f.ProfileID = true, profileID
 		return Outcome{}, s.saveFlow(ctx, flowID, f)
+	}
+	if f.PaymentPending {
+		// Signed in again before the checkout returned: the partner gets
+		// its code only once the payment is through.
+		return Outcome{Error: "a payment is pending for this connection; finish the checkout to continue"}, nil
 	}
 	if f.Line == core.LineMessaging {
 		o, done, err := s.ensureMessaging(ctx, flowID, &f, profileID)
@@ -182,9 +201,11 @@ func (s *Service) Finalize(ctx context.Context, who core.Principal, flowID strin
 		}
 		if done {
 			if o.CheckoutURL != "" {
-				return "", core.Conflict("payment_pending", "the messaging plan needs a payment first: open "+o.CheckoutURL)
+				// The browser pays first; the checkout returns through
+				// stripe-return, which completes the flow.
+				return o.CheckoutURL, nil
 			}
-			return "", core.E(core.KindPaymentRequired, o.Error).WithCode("subscription_required")
+			return "", o.err()
 		}
 	}
 	return s.complete(ctx, flowID, f, who.ProfileID)
@@ -229,6 +250,11 @@ func (s *Service) complete(ctx context.Context, flowID string, f flow, profileID
 	if err != nil {
 		return "", err
 	}
+	// The URI was registered at start; the developer may have removed it
+	// since (a compromised callback, say): no code goes to it then.
+	if !app.AllowsRedirect(f.ReturnURL) {
+		return "", core.Invalid("return_url", "the partner app no longer accepts this return URL; start again from the partner app")
+	}
 	now := s.now()
 	linkID, err := core.NewID("link", now, s.cfg.Random)
 	if err != nil {
@@ -267,7 +293,9 @@ func (s *Service) ensureMessaging(ctx context.Context, flowID string, f *flow, p
 	if err != nil {
 		return Outcome{}, false, err
 	}
-	if ok && snap.Eligible && (f.PlanID == "" || snap.Plan.ID == f.PlanID) {
+	if ok && snap.Eligible {
+		// Already subscribed: a connect flow never changes a merchant's
+		// plan (a partner naming the free plan must not downgrade a payer).
 		return Outcome{}, false, nil
 	}
 	plan, err := s.cfg.Plans.Choose(ctx, core.LineMessaging, "plan", f.PlanID)
@@ -296,7 +324,8 @@ func (s *Service) ensureMessaging(ctx context.Context, flowID string, f *flow, p
 	}
 	cs, err := s.cfg.Payments.CreateCheckoutSession(ctx, checkoutParams(p, plan, s.CheckoutReturn(), flowID))
 	if err != nil {
-		return Outcome{Error: "the payment page could not be opened; try again"}, true, nil
+		s.cfg.Report(ctx, core.Errorf("connect checkout", err))
+		return Outcome{Error: "the payment page could not be opened; try again", unavailable: true}, true, nil
 	}
 	f.PaymentPending, f.ProfileID = true, profileID
 	if err := s.saveFlow(ctx, flowID, *f); err != nil {

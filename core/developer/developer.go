@@ -265,28 +265,36 @@ func (s *Service) Record(ctx context.Context, appID string, stat core.AppStat) e
 	return s.apps.AddAppStat(ctx, appID, day(s.now()), stat, 1)
 }
 
-// AdminList pages through every app for staff.
-func (s *Service) AdminList(ctx context.Context, who core.Principal, status, after string, limit int) ([]core.PartnerApp, error) {
+// AdminList pages through every app for staff; more reports that another
+// page follows the last app returned.
+func (s *Service) AdminList(ctx context.Context, who core.Principal, status, after string, limit int) (apps []core.PartnerApp, more bool, err error) {
 	if err := who.RequireAdmin(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	q := core.AppQuery{After: after, Limit: limit}
 	switch st := core.AppStatus(status); st {
 	case "", core.AppActive, core.AppSuspended:
 		q.Status = st
 	default:
-		return nil, core.Invalid("status", "status must be active or suspended")
+		return nil, false, core.Invalid("status", "status must be active or suspended")
 	}
 	if after != "" {
 		if err := checkID(after); err != nil {
-			return nil, core.Invalid("cursor", "cursor is not valid")
+			return nil, false, core.Invalid("cursor", "cursor is not valid")
 		}
 	}
 	if q.Limit <= 0 || q.Limit > adminPageMax {
-		return nil, core.Invalid("limit", "limit must be between 1 and %d", adminPageMax)
+		return nil, false, core.Invalid("limit", "limit must be between 1 and %d", adminPageMax)
 	}
-	apps, err := s.apps.ListApps(ctx, q)
-	return apps, core.Errorf("list apps", err)
+	q.Limit++ // one more than asked tells whether another page follows
+	apps, err = s.apps.ListApps(ctx, q)
+	if err != nil {
+		return nil, false, core.Errorf("list apps", err)
+	}
+	if len(apps) == limit+1 {
+		return apps[:limit], true, nil
+	}
+	return apps, false, nil
 }
 
 // AdminSetStatus suspends or reinstates an app.
@@ -319,15 +327,23 @@ func (s *Service) AllowedLines(ctx context.Context, clientID string) ([]core.Pro
 	return []core.ProductLine{a.Line}, nil
 }
 
+// ErrSuspendedClient is ActiveApp's answer for a suspended app: KindNotFound
+// like an unknown client, but told apart with errors.Is where the contract
+// tells them apart (connect's start: unknown 400, suspended 404).
+var ErrSuspendedClient = core.NotFound("client")
+
 // ActiveApp returns the active app with this client id; an unknown or
-// suspended client is KindNotFound.
+// suspended client is KindNotFound (a suspended one ErrSuspendedClient).
 func (s *Service) ActiveApp(ctx context.Context, clientID string) (core.PartnerApp, error) {
 	if clientID == "" || len(clientID) > maxClientIDLen {
 		return core.PartnerApp{}, core.NotFound("client")
 	}
 	a, err := s.apps.AppByClientID(ctx, clientID)
-	if core.IsKind(err, core.KindNotFound) || (err == nil && a.Status != core.AppActive) {
+	if core.IsKind(err, core.KindNotFound) {
 		return core.PartnerApp{}, core.NotFound("client")
+	}
+	if err == nil && a.Status != core.AppActive {
+		return core.PartnerApp{}, ErrSuspendedClient
 	}
 	if err != nil {
 		return core.PartnerApp{}, core.Errorf("client", err)

@@ -52,6 +52,7 @@ func (s *Server) connectStart(c *fiber.Ctx) error {
 		return s.pageError(c, err)
 	}
 	s.setConnectCookie(c, started.FlowID)
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect("/"+started.Next, fiber.StatusFound)
 }
 
@@ -90,6 +91,7 @@ func (s *Server) connectStripeReturn(c *fiber.Ctx) error {
 		return s.pageError(c, err)
 	}
 	s.clearConnectCookie(c)
+	c.Set(fiber.HeaderCacheControl, "no-store") // the Location carries a one-time code
 	return c.Redirect(url, fiber.StatusFound)
 }
 

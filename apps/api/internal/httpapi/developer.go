@@ -90,14 +90,19 @@ func (s *Server) getApp(c *fiber.Ctx) error {
 }
 
 type updateAppRequest struct {
-	Name         *string   `json:"name"`
-	RedirectURIs *[]string `json:"redirectUris"`
+	Name                *string   `json:"name"`
+	RedirectURIs        *[]string `json:"redirectUris"`
+	ProductType         *string   `json:"productType"`
+	AllowedProductTypes *[]string `json:"allowedProductTypes"`
 }
 
 func (s *Server) updateApp(c *fiber.Ctx) error {
 	var req updateAppRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
+	}
+	if req.ProductType != nil || req.AllowedProductTypes != nil {
+		return core.Invalid("productType", "an app's product line cannot change; create another app")
 	}
 	a, err := s.Developer.Update(c.UserContext(), principal(c), c.Params("id"), developer.AppPatch{Name: req.Name, RedirectURIs: req.RedirectURIs})
 	if err != nil {
@@ -183,7 +188,7 @@ func (s *Server) adminListApps(c *fiber.Ctx) error {
 			return core.Invalid("limit", "limit must be a whole number between 1 and 1000")
 		}
 	}
-	apps, err := s.Developer.AdminList(c.UserContext(), principal(c), status, cursor, limit)
+	apps, more, err := s.Developer.AdminList(c.UserContext(), principal(c), status, cursor, limit)
 	if err != nil {
 		return err
 	}
@@ -194,7 +199,7 @@ func (s *Server) adminListApps(c *fiber.Ctx) error {
 	for _, a := range apps {
 		out.Apps = append(out.Apps, adminAppJSON{appJSON: appView(a), OwnerProfileID: a.ProfileID})
 	}
-	if len(apps) == limit {
+	if more {
 		next := apps[len(apps)-1].ID
 		out.NextCursor = &next
 	}
