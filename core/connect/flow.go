@@ -26,8 +26,8 @@ type Started struct {
 }
 
 // Start validates everything before anything is stored: the client (an
-// unknown or suspended one is KindInvalid, detail client_id, alike so that
-// a suspension is not announced to the public), the return URL
+// unknown one is KindInvalid, detail client_id; a suspended one
+// KindNotFound, as the contract says), the return URL
 // (exactly a registered one, else KindInvalid: the caller must never
 // redirect to it), the product and plan (of the app's line, else
 // KindForbidden) and the state (required, capped). Then it stores the flow.
