@@ -352,7 +352,7 @@ func TestStart_validation(t *testing.T) {
 		{"client_id_is_required", fClient, func(in *connect.StartInput) { in.ClientID = "" }, core.KindInvalid, "client_id"},
 		{"client_id_is_capped", fClient, func(in *connect.StartInput) { in.ClientID = strings.Repeat("g", 129) }, core.KindInvalid, "client_id"},
 		{"an_unknown_client_is_invalid", fClient, func(in *connect.StartInput) { in.ClientID = "gh_app_unknown" }, core.KindInvalid, "client_id"},
-		{"a_suspended_client_looks_unknown", fClient, func(in *connect.StartInput) { in.ClientID = suspended.app.ClientID }, core.KindInvalid, "client_id"},
+		{"a_suspended_client_is_not_found", fClient, func(in *connect.StartInput) { in.ClientID = suspended.app.ClientID }, core.KindNotFound, ""},
 		{"return_url_is_required", fReturn, func(in *connect.StartInput) { in.ReturnURL = "" }, core.KindInvalid, "return_url"},
 		{"return_url_must_be_registered_exactly", fReturn, func(in *connect.StartInput) { in.ReturnURL = callback + "/" }, core.KindInvalid, "return_url"},
 		{"return_url_must_keep_its_query", fReturn, func(in *connect.StartInput) { in.ReturnURL = callback + "?tenant=43" }, core.KindInvalid, "return_url"},
