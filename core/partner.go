@@ -112,6 +112,11 @@ func CheckRedirectURI(field, s string) error {
 			return Invalid(field, "%s must not contain spaces or control characters", field)
 		}
 	}
+	// gellhub appends code and state: a URI that already carries them would
+	// hand the partner two of each.
+	if q := u.Query(); q.Has("code") || q.Has("state") {
+		return Invalid(field, "%s must not carry code or state parameters: gellhub adds them", field)
+	}
 	return nil
 }
 

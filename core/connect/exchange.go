@@ -68,6 +68,15 @@ func (s *Service) Exchange(ctx context.Context, in ExchangeInput) (Exchanged, er
 	if err != nil {
 		return Exchanged{}, core.Errorf("redeem code", err)
 	}
+	// A code issued before the link was revoked and linked again must not
+	// revive: the link's last change must not be newer than the code.
+	if link, err := s.cfg.Links.LinkFor(ctx, g.ProfileID, app.ID); err != nil || !link.Active() || link.ID != g.LinkID || link.UpdatedAt.After(g.IssuedAt) {
+		if err != nil && !core.IsKind(err, core.KindNotFound) {
+			return Exchanged{}, core.Errorf("exchange: link", err)
+		}
+		s.record(ctx, app.ID, core.StatFailedExchanges)
+		return Exchanged{}, errBadCode
+	}
 	out, err := s.mint(ctx, app, g)
 	if err != nil {
 		if core.IsKind(err, core.KindNotFound) {

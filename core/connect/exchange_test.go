@@ -213,6 +213,23 @@ func TestExchange(t *testing.T) {
 		require.EqualValues(t, 1, f.stats(t, p).FailedExchanges)
 	})
 
+	t.Run("a_code_from_before_a_revoke_stays_dead_after_relinking", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		p := f.partner(t, core.LineDrive)
+		_, who := f.merchant(t)
+		old := f.connect(t, p, who.ProfileID)
+		f.clock.Advance(time.Second)
+		require.NoError(t, f.svc.RevokeLink(ctx, who, f.link(t, p, who.ProfileID).ID))
+		f.clock.Advance(time.Second)
+		fresh := f.connect(t, p, who.ProfileID) // re-activates the same link
+
+		_, err := f.exchange(p, old)
+		requireKind(t, err, core.KindInvalid, "invalid_request", "code")
+		_, err = f.exchange(p, fresh)
+		require.NoError(t, err, "the code issued after relinking works")
+	})
+
 	t.Run("a_suspended_app_cannot_exchange", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
