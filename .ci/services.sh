@@ -5,6 +5,10 @@
 # when they are missing (CI and new machines start from the bare machine).
 # Set GELLHUB_TEST_DATABASE_URL / GELLHUB_TEST_REDIS_URL to use other servers;
 # this script then leaves services alone.
+# The S3 tests start their own versitygw (adapters/s3blob/s3test); this
+# script only installs it into .bin/ when missing, so that the tests do not
+# pay the install (about two minutes) themselves. GELLHUB_VERSITYGW names
+# another binary to use instead.
 set -euo pipefail
 
 log() { printf 'services: %s\n' "$*" >&2; }
@@ -27,6 +31,8 @@ wait_for() { # name, command...
 }
 
 tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
 
 ensure_postgres() {
   if [ -n "${GELLHUB_TEST_DATABASE_URL:-}" ]; then log "PostgreSQL: using GELLHUB_TEST_DATABASE_URL"; return; fi
@@ -64,5 +70,22 @@ ensure_redis() {
   log "Redis ready"
 }
 
+# Keep in step with s3test.Version (adapters/s3blob/s3test/s3test.go).
+VERSITYGW_VERSION=v1.8.0
+
+ensure_versitygw() {
+  if [ -n "${GELLHUB_VERSITYGW:-}" ]; then log "versitygw: using GELLHUB_VERSITYGW"; return; fi
+  local bin="$repo/.bin"
+  if [ -x "$bin/versitygw" ] && [ "$(cat "$bin/versitygw.version" 2>/dev/null)" = "$VERSITYGW_VERSION" ]; then
+    log "versitygw $VERSITYGW_VERSION ready (.bin/versitygw)"; return
+  fi
+  log "installing versitygw $VERSITYGW_VERSION into .bin/ (go install, about two minutes the first time)"
+  mkdir -p "$bin"
+  (cd "${TMPDIR:-/tmp}" && GOBIN="$bin" GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION")
+  echo "$VERSITYGW_VERSION" > "$bin/versitygw.version"
+  log "versitygw $VERSITYGW_VERSION ready (.bin/versitygw)"
+}
+
 ensure_postgres
 ensure_redis
+ensure_versitygw
