@@ -30,6 +30,9 @@ type Store struct {
 	stats    map[appDay]core.AppDayStats
 	links    map[string]core.ConnectLink // id → link
 	linkPair map[linkPair]string         // (profile, app) → link id; detached links are not in it
+
+	// Storage quotas and the Client Gallery (memstore_storage.go).
+	storage storageState
 }
 
 var (
@@ -55,6 +58,7 @@ func NewStore() *Store {
 		stats:    map[appDay]core.AppDayStats{},
 		links:    map[string]core.ConnectLink{},
 		linkPair: map[linkPair]string{},
+		storage:  newStorageState(),
 	}
 }
 

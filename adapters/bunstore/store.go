@@ -4,8 +4,8 @@
 // sqliteshim's pure-Go driver and sqlitedialect).
 //
 // Store implements ports.AccountStore, ports.PlanStore, ports.SessionStore,
-// ports.SessionPurger, ports.PartnerAppStore, ports.LinkStore and
-// ports.Pinger. Opening a Store runs the embedded,
+// ports.SessionPurger, ports.PartnerAppStore, ports.LinkStore,
+// ports.QuotaStore, ports.GalleryStore and ports.Pinger. Opening a Store runs the embedded,
 // versioned migrations of its dialect (migrations/postgres, migrations/sqlite).
 //
 // Every multi-row change runs in one transaction. Errors are translated by
@@ -64,7 +64,8 @@ const sqliteBusyTimeoutMS = 5000
 //
 // Store implements ports.AccountStore, ports.PlanStore, ports.SessionStore,
 // ports.SessionPurger, ports.PartnerAppStore (partner.go), ports.LinkStore
-// (links.go) and ports.Pinger.
+// (links.go), ports.QuotaStore (quota.go), ports.GalleryStore (gallery.go)
+// and ports.Pinger.
 type Store struct {
 	db      *bun.DB
 	dialect string

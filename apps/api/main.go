@@ -53,11 +53,16 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	for _, c := range p.Checks {
 		checks = append(checks, httpapi.Check{Name: c.Name, Pinger: c.Pinger})
 	}
-	app := httpapi.New(httpapi.Deps{
-		Log: log, Accounts: p.Accounts, Plans: p.Plans, Developer: p.Developer, Connect: p.Connect, Checks: checks,
+	deps := httpapi.Deps{
+		Log: log, Accounts: p.Accounts, Plans: p.Plans, Developer: p.Developer, Connect: p.Connect,
+		Gallery: p.Gallery, Checks: checks,
 		BaseURL: cfg.BaseURL, SecureCookies: cfg.SecureCookies(), BodyLimit: cfg.BodyLimit,
 		TrustedProxies: cfg.TrustedProxies,
-	})
+	}
+	if p.Local != nil {
+		deps.LocalUploads = p.Local
+	}
+	app := httpapi.New(deps)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -66,7 +71,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
 	if cfg.Embedded() {
-		runner := jobs.NewRunner(log, jobs.Standard(log, p.Clock, p.Store)...)
+		runner := jobs.NewRunner(log, jobs.Standard(log, p.Clock, p.Store, p.Uploads)...)
 		go func() { defer close(jobsDone); runner.Run(jobCtx) }()
 	} else {
 		close(jobsDone) // the worker program runs the jobs

@@ -142,3 +142,40 @@ func (s *Service) RotateKey(ctx context.Context, who core.Principal, product str
 	}
 	return RotatedKey{Line: line, Key: raw}, nil
 }
+
+// StorageOwner returns the workspace of line (the studio for clientGallery,
+// the drive for drive) and the storage limit of the plan in force. A paid
+// plan that is not paid for (the guide's eligibility rule) is
+// KindPaymentRequired: uploads wait for the payment.
+func (s *Service) StorageOwner(ctx context.Context, profileID string, line core.ProductLine) (ownerID string, limit int64, err error) {
+	switch line {
+	case core.LineClientGallery:
+		st, err := s.cfg.Accounts.StudioByProfile(ctx, profileID)
+		if err != nil {
+			return "", 0, core.Errorf("studio", err)
+		}
+		ownerID = st.ID
+	case core.LineDrive:
+		d, err := s.cfg.Accounts.DriveByProfile(ctx, profileID)
+		if err != nil {
+			return "", 0, core.Errorf("drive", err)
+		}
+		ownerID = d.ID
+	default:
+		return "", 0, core.Forbidden(string(line) + " has no storage")
+	}
+	snap, ok, err := s.Subscription(ctx, profileID, line)
+	if err != nil {
+		return "", 0, err
+	}
+	if !ok || !snap.Eligible {
+		return "", 0, core.E(core.KindPaymentRequired, "the plan of this product is not active: complete its payment first").WithCode("subscription_required")
+	}
+	return ownerID, snap.Plan.StorageLimitBytes, nil
+}
+
+// Studio returns the profile's studio.
+func (s *Service) Studio(ctx context.Context, profileID string) (core.Studio, error) {
+	st, err := s.cfg.Accounts.StudioByProfile(ctx, profileID)
+	return st, core.Errorf("studio", err)
+}

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/netip"
@@ -35,7 +36,24 @@ type Config struct {
 	TrustedProxies []string      // GELLHUB_TRUSTED_PROXIES
 	SessionTTL     time.Duration // GELLHUB_SESSION_TTL
 	BodyLimit      int           // GELLHUB_BODY_LIMIT_BYTES
+	SigningKey     []byte        // GELLHUB_SIGNING_KEY (base64); empty: a key file in the data dir
+	MaxFileBytes   int64         // GELLHUB_MAX_FILE_BYTES
+	S3             S3            // GELLHUB_S3_*
 }
+
+// S3 configures S3-compatible object storage. With no endpoint and no
+// bucket, files live under the data dir instead.
+type S3 struct {
+	Endpoint  string // GELLHUB_S3_ENDPOINT
+	Bucket    string // GELLHUB_S3_BUCKET
+	Region    string // GELLHUB_S3_REGION
+	AccessKey string // GELLHUB_S3_ACCESS_KEY
+	SecretKey string // GELLHUB_S3_SECRET_KEY
+	PathStyle bool   // GELLHUB_S3_PATH_STYLE
+}
+
+// Enabled reports whether object storage is S3 rather than local files.
+func (s S3) Enabled() bool { return s.Bucket != "" }
 
 // Defaults.
 const (
@@ -115,6 +133,40 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.SessionTTL = d
 	}
+	if v := strings.TrimSpace(getenv("GELLHUB_SIGNING_KEY")); v != "" {
+		key, err := decodeKey(v)
+		if err != nil || len(key) < 32 {
+			return Config{}, fmt.Errorf("GELLHUB_SIGNING_KEY must be base64 of at least 32 random bytes (openssl rand -base64 32)")
+		}
+		c.SigningKey = key
+	} else if c.Env == Production {
+		return Config{}, fmt.Errorf("GELLHUB_SIGNING_KEY is required when GELLHUB_ENV=production: every instance must sign media links with the same key")
+	}
+	c.MaxFileBytes = 5 << 30
+	if v := getenv("GELLHUB_MAX_FILE_BYTES"); v != "" {
+		var n int64
+		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1 || n > 5<<40 {
+			return Config{}, fmt.Errorf("GELLHUB_MAX_FILE_BYTES must be a number of bytes between 1 and 5 TiB")
+		}
+		c.MaxFileBytes = n
+	}
+	c.S3 = S3{
+		Endpoint: strings.TrimSpace(getenv("GELLHUB_S3_ENDPOINT")), Bucket: strings.TrimSpace(getenv("GELLHUB_S3_BUCKET")),
+		Region: or(getenv("GELLHUB_S3_REGION"), "us-east-1"), AccessKey: getenv("GELLHUB_S3_ACCESS_KEY"),
+		SecretKey: getenv("GELLHUB_S3_SECRET_KEY"),
+	}
+	c.S3.PathStyle = c.S3.Endpoint != ""
+	if v := getenv("GELLHUB_S3_PATH_STYLE"); v != "" {
+		c.S3.PathStyle = v == "true" || v == "1" || v == "on"
+	}
+	if c.S3.Endpoint != "" && c.S3.Bucket == "" {
+		return Config{}, fmt.Errorf("GELLHUB_S3_BUCKET is required with GELLHUB_S3_ENDPOINT")
+	}
+	if c.S3.Endpoint != "" {
+		if u, err := url.Parse(c.S3.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Config{}, fmt.Errorf("GELLHUB_S3_ENDPOINT must be an http(s) URL")
+		}
+	}
 	if v := getenv("GELLHUB_BODY_LIMIT_BYTES"); v != "" {
 		var n int
 		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1024 || n > 64<<20 {
@@ -141,4 +193,13 @@ func or(v, def string) string {
 		return v
 	}
 	return def
+}
+
+func decodeKey(v string) ([]byte, error) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("not base64")
 }

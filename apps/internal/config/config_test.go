@@ -34,6 +34,10 @@ func TestEverySetting(t *testing.T) {
 		"GELLHUB_RATE_LIMITS": "off", "GELLHUB_LOG_LEVEL": "debug",
 		"GELLHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7", "GELLHUB_SESSION_TTL": "24h",
 		"GELLHUB_BODY_LIMIT_BYTES": "2048",
+		"GELLHUB_SIGNING_KEY":      "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"GELLHUB_MAX_FILE_BYTES":   "1048576",
+		"GELLHUB_S3_ENDPOINT":      "http://127.0.0.1:7070", "GELLHUB_S3_BUCKET": "media",
+		"GELLHUB_S3_ACCESS_KEY": "ak", "GELLHUB_S3_SECRET_KEY": "sk",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, "https://api.example.com", c.BaseURL, "trailing slash trimmed")
@@ -45,24 +49,34 @@ func TestEverySetting(t *testing.T) {
 	require.Equal(t, 24*time.Hour, c.SessionTTL)
 	require.Equal(t, 2048, c.BodyLimit)
 	require.Equal(t, "prod:", c.RedisPrefix)
+	require.Equal(t, []byte("0123456789abcdef0123456789abcdef"), c.SigningKey)
+	require.EqualValues(t, 1<<20, c.MaxFileBytes)
+	require.True(t, c.S3.Enabled())
+	require.True(t, c.S3.PathStyle, "a custom endpoint defaults to path-style")
+	require.Equal(t, "us-east-1", c.S3.Region)
 }
 
 func TestBadSettingsAreRefused(t *testing.T) {
 	t.Parallel()
 	for name, m := range map[string]map[string]string{
-		"addr_without_port":          {"GELLHUB_ADDR": "localhost"},
-		"base_url_relative":          {"GELLHUB_BASE_URL": "/api"},
-		"base_url_with_path":         {"GELLHUB_BASE_URL": "https://example.com/gellhub"},
-		"production_over_plain_http": {"GELLHUB_ENV": "production"},
-		"unknown_env":                {"GELLHUB_ENV": "staging"},
-		"mysql_database":             {"GELLHUB_DATABASE_URL": "mysql://x"},
-		"redis_url_scheme":           {"GELLHUB_REDIS_URL": "http://cache"},
-		"rate_limits_word":           {"GELLHUB_RATE_LIMITS": "sometimes"},
-		"log_level":                  {"GELLHUB_LOG_LEVEL": "loud"},
-		"trusted_proxy":              {"GELLHUB_TRUSTED_PROXIES": "not-an-ip"},
-		"session_ttl_too_short":      {"GELLHUB_SESSION_TTL": "10s"},
-		"session_ttl_garbage":        {"GELLHUB_SESSION_TTL": "two weeks"},
-		"body_limit_tiny":            {"GELLHUB_BODY_LIMIT_BYTES": "10"},
+		"addr_without_port":                 {"GELLHUB_ADDR": "localhost"},
+		"base_url_relative":                 {"GELLHUB_BASE_URL": "/api"},
+		"base_url_with_path":                {"GELLHUB_BASE_URL": "https://example.com/gellhub"},
+		"production_over_plain_http":        {"GELLHUB_ENV": "production"},
+		"unknown_env":                       {"GELLHUB_ENV": "staging"},
+		"mysql_database":                    {"GELLHUB_DATABASE_URL": "mysql://x"},
+		"redis_url_scheme":                  {"GELLHUB_REDIS_URL": "http://cache"},
+		"rate_limits_word":                  {"GELLHUB_RATE_LIMITS": "sometimes"},
+		"log_level":                         {"GELLHUB_LOG_LEVEL": "loud"},
+		"trusted_proxy":                     {"GELLHUB_TRUSTED_PROXIES": "not-an-ip"},
+		"session_ttl_too_short":             {"GELLHUB_SESSION_TTL": "10s"},
+		"session_ttl_garbage":               {"GELLHUB_SESSION_TTL": "two weeks"},
+		"body_limit_tiny":                   {"GELLHUB_BODY_LIMIT_BYTES": "10"},
+		"signing_key_short":                 {"GELLHUB_SIGNING_KEY": "c2hvcnQ="},
+		"signing_key_missing_in_production": {"GELLHUB_ENV": "production", "GELLHUB_BASE_URL": "https://x.example"},
+		"max_file_bytes_garbage":            {"GELLHUB_MAX_FILE_BYTES": "big"},
+		"s3_endpoint_without_bucket":        {"GELLHUB_S3_ENDPOINT": "http://127.0.0.1:7070"},
+		"s3_endpoint_not_a_url":             {"GELLHUB_S3_ENDPOINT": "localhost:7070", "GELLHUB_S3_BUCKET": "b"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(m))

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gellhub/gellhub/core/uploads"
 	"github.com/gellhub/gellhub/ports"
 )
 
@@ -75,8 +76,21 @@ func (r *Runner) runOnce(ctx context.Context, j Job) {
 // Standard returns the periodic jobs of this release. sessions is the SQL
 // store: its expired sessions are purged even when live sessions are in
 // Redis, so rows left from an embedded run do not linger.
-func Standard(log *slog.Logger, clock ports.Clock, sessions ports.SessionStore) []Job {
+func Standard(log *slog.Logger, clock ports.Clock, sessions ports.SessionStore, ups *uploads.Service) []Job {
 	var out []Job
+	if ups != nil {
+		out = append(out, Job{
+			Name:  "uploads.expire_reservations",
+			Every: 5 * time.Minute,
+			Run: func(ctx context.Context) error {
+				n, err := ups.ExpireReservations(ctx)
+				if n > 0 {
+					log.Info("released expired upload reservations", "count", n)
+				}
+				return err
+			},
+		})
+	}
 	if p, ok := sessions.(ports.SessionPurger); ok {
 		out = append(out, Job{
 			Name:  "sessions.purge_expired",

@@ -48,7 +48,7 @@ func TestStandardPurgesExpiredSessions(t *testing.T) {
 	require.NoError(t, store.CreateSession(ctx, core.Session{TokenDigest: "new", ProfileID: "p", CreatedAt: now, ExpiresAt: now.Add(48 * time.Hour)}))
 	clock.Advance(2 * time.Hour)
 
-	js := Standard(quiet, clock, store)
+	js := Standard(quiet, clock, store, nil)
 	require.Len(t, js, 1)
 	require.Equal(t, "sessions.purge_expired", js[0].Name)
 	require.NoError(t, js[0].Run(ctx))

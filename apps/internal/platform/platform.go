@@ -14,12 +14,15 @@ import (
 	"github.com/gellhub/gellhub/adapters/argon2id"
 	"github.com/gellhub/gellhub/adapters/bunstore"
 	"github.com/gellhub/gellhub/adapters/inproc"
+	"github.com/gellhub/gellhub/adapters/localblob"
 	"github.com/gellhub/gellhub/adapters/redisstore"
 	"github.com/gellhub/gellhub/apps/internal/config"
 	"github.com/gellhub/gellhub/core/accounts"
 	"github.com/gellhub/gellhub/core/connect"
 	"github.com/gellhub/gellhub/core/developer"
+	"github.com/gellhub/gellhub/core/gallery"
 	"github.com/gellhub/gellhub/core/plans"
+	"github.com/gellhub/gellhub/core/uploads"
 	"github.com/gellhub/gellhub/ports"
 )
 
@@ -49,9 +52,14 @@ type Platform struct {
 	Plans     *plans.Service
 	Developer *developer.Service
 	Connect   *connect.Service
+	Blobs     ports.BlobStore
+	Local     *localblob.Store // the embedded default's object storage; nil with S3
+	Uploads   *uploads.Service
+	Gallery   *gallery.Service
 	Checks    []Check
 
-	closers []func() error
+	closers    []func() error
+	signingKey []byte
 }
 
 // Open connects every adapter cfg names, runs the migrations, seeds the
@@ -93,6 +101,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 		log.Warn("rate limits are off (GELLHUB_RATE_LIMITS=off): use only for tests and load runs")
 	}
 
+	if err := p.openBlobs(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+
 	p.Developer = developer.New(p.Store, p.Clock, rand.Reader)
 	p.Plans = plans.New(p.Store, p.Clock, rand.Reader, p.Developer)
 	if err := p.Plans.Seed(ctx); err != nil {
@@ -117,6 +129,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 		Codes: p.Codes, Flows: p.Cache, Limiter: p.Limiter, Clock: p.Clock, Random: rand.Reader,
 		BaseURL: cfg.BaseURL,
 		Report:  func(ctx context.Context, err error) { log.WarnContext(ctx, "connect side effect failed", "err", err) },
+	})
+	p.Uploads = uploads.New(uploads.Config{
+		Blobs: p.Blobs, Quota: p.Store, Clock: p.Clock, Random: rand.Reader, MaxFileBytes: cfg.MaxFileBytes,
+	})
+	p.Gallery = gallery.New(gallery.Config{
+		Store: p.Store, Accounts: p.Accounts, Uploads: p.Uploads, Blobs: p.Blobs, Clock: p.Clock,
+		Random: rand.Reader, SigningKey: p.signingKey, BaseURL: cfg.BaseURL,
 	})
 	return p, nil
 }

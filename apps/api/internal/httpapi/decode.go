@@ -22,7 +22,10 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != fiber.MIMEApplicationJSON {
 		return core.Invalid("Content-Type", "send a JSON body with Content-Type: application/json")
 	}
-	body := c.Body()
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return core.Invalid("body", "the request body is empty; a JSON object is required")
 	}
@@ -94,6 +97,33 @@ func duplicateKey(body []byte) string {
 			}
 		}
 	}
+}
+
+// errBodyTooLarge answers a JSON body over the configured limit.
+var errBodyTooLarge = core.E(core.KindTooLarge, "the request body is too large")
+
+// readBody reads a JSON route's body, at most the app's BodyLimit bytes.
+// The server streams request bodies (uploads need it), so Fiber's own
+// limit no longer applies: this one does, without reading past it.
+func readBody(c *fiber.Ctx) ([]byte, error) {
+	limit := c.App().Config().BodyLimit
+	if cl := c.Request().Header.ContentLength(); cl > limit {
+		closeAfter(c)
+		return nil, errBodyTooLarge
+	}
+	if !c.Request().IsBodyStream() {
+		return c.Body(), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(c.Context().RequestBodyStream(), int64(limit)+1))
+	if err != nil {
+		closeAfter(c)
+		return nil, core.Invalid("body", "the request body could not be read")
+	}
+	if len(b) > limit {
+		closeAfter(c)
+		return nil, errBodyTooLarge
+	}
+	return b, nil
 }
 
 func jsonError(err error) error {

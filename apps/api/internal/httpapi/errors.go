@@ -66,6 +66,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		e = core.Internal(err)
 	}
 	status := statusOf[e.Kind]
+	if e.Code == "range_not_satisfiable" {
+		status = fiber.StatusRequestedRangeNotSatisfiable
+	}
 	if fe != nil && fe.Code == fiber.StatusMethodNotAllowed {
 		status = fiber.StatusMethodNotAllowed
 	}

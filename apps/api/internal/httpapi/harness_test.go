@@ -22,11 +22,16 @@ import (
 	"github.com/gellhub/gellhub/adapters/bunstore"
 	"github.com/gellhub/gellhub/adapters/bunstore/buntest"
 	"github.com/gellhub/gellhub/adapters/inproc"
+	"github.com/gellhub/gellhub/adapters/localblob"
 	"github.com/gellhub/gellhub/adapters/redisstore"
+	"github.com/gellhub/gellhub/adapters/s3blob"
+	"github.com/gellhub/gellhub/adapters/s3blob/s3test"
 	"github.com/gellhub/gellhub/core/accounts"
 	"github.com/gellhub/gellhub/core/connect"
 	"github.com/gellhub/gellhub/core/developer"
+	"github.com/gellhub/gellhub/core/gallery"
 	"github.com/gellhub/gellhub/core/plans"
+	"github.com/gellhub/gellhub/core/uploads"
 	"github.com/gellhub/gellhub/ports"
 	"github.com/gellhub/gellhub/testkit"
 )
@@ -41,18 +46,22 @@ type storeUnderTest interface {
 	ports.SessionStore
 	ports.PartnerAppStore
 	ports.LinkStore
+	ports.QuotaStore
+	ports.GalleryStore
 }
 
 type options struct {
-	rateLimits bool
-	baseURL    string
-	admins     []string
-	wrap       func(storeUnderTest) storeUnderTest // failure injection
-	checks     []Check
-	proxies    []string
-	payments   bool   // wire testkit.Payments as the payment provider
-	dsn        string // "postgres+redis": share this database (a second instance)
-	prefix     string // "postgres+redis": and this Redis key prefix
+	rateLimits   bool
+	baseURL      string
+	admins       []string
+	wrap         func(storeUnderTest) storeUnderTest // failure injection
+	checks       []Check
+	proxies      []string
+	payments     bool   // wire testkit.Payments as the payment provider
+	dsn          string // "postgres+redis": share this database (a second instance)
+	prefix       string // "postgres+redis": and this Redis key prefix
+	s3           bool   // "postgres+redis": object storage on a real S3 server (versitygw)
+	maxFileBytes int64
 }
 
 // testServer is a Fiber app wired like the real one over a chosen store.
@@ -65,6 +74,10 @@ type testServer struct {
 	payments *testkit.Payments
 	dsn      string // the PostgreSQL DSN ("postgres+redis")
 	prefix   string // the Redis key prefix ("postgres+redis")
+	blobs    ports.BlobStore
+	memBlobs *testkit.BlobStore // presigned PUTs go through its Upload when set
+	quota    ports.QuotaStore
+	uploads  *uploads.Service
 }
 
 // newTestServer wires the app over backend: "memory", "sqlite" (with the
@@ -80,13 +93,26 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 	var cache ports.Cache = inproc.NewCache(clock)
 	var codes ports.CodeCache = inproc.NewCodeCache(clock)
 	var limiter ports.RateLimiter = inproc.NewRateLimiter(clock)
+	signingKey := randomBytes(32)
+	if o.baseURL == "" {
+		o.baseURL = "http://127.0.0.1:8080"
+	}
+	var local *localblob.Store
 	switch backend {
 	case "memory":
 		st = testkit.NewStore()
+		ts.memBlobs = testkit.NewBlobStore(clock)
+		ts.blobs = ts.memBlobs
 	case "sqlite":
 		st = buntest.OpenSQLite(t)
+		lb, err := localblob.New(t.TempDir(), o.baseURL, signingKey, clock)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = lb.Close() })
+		local, ts.blobs = lb, lb
 	case "postgres":
 		st = buntest.OpenPostgres(t)
+		ts.memBlobs = testkit.NewBlobStore(clock)
+		ts.blobs = ts.memBlobs
 	case "postgres+redis":
 		ts.dsn, ts.prefix = o.dsn, o.prefix
 		if ts.dsn == "" {
@@ -107,6 +133,14 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 			t.Cleanup(func() { cleanRedis(t, url, ts.prefix) })
 		}
 		sessions, cache, codes, limiter = rc.Sessions(), rc.Cache(), rc.Codes(), rc.RateLimiter()
+		if o.s3 {
+			s3, err := s3blob.New(ctx, s3test.Start(t))
+			require.NoError(t, err)
+			ts.blobs = s3
+		} else {
+			ts.memBlobs = testkit.NewBlobStore(clock)
+			ts.blobs = ts.memBlobs
+		}
 	default:
 		t.Fatalf("unknown backend %q", backend)
 	}
@@ -128,9 +162,6 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		Clock: clock, Random: rand.Reader, Limiter: limiter, AdminEmails: o.admins,
 	})
 	require.NoError(t, err)
-	if o.baseURL == "" {
-		o.baseURL = "http://127.0.0.1:8080"
-	}
 	var pay ports.Payments
 	if o.payments {
 		ts.payments = testkit.NewPayments(clock)
@@ -143,11 +174,22 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		Payments: pay, Limiter: limiter, Clock: clock, Random: rand.Reader, BaseURL: o.baseURL,
 		Report: func(ctx context.Context, err error) { log.Warn("connect side effect failed", "err", err) },
 	})
-	ts.app = New(Deps{
-		Log: log, Accounts: acc, Plans: ps, Developer: dev, Connect: conn, Checks: o.checks,
+	ts.quota = st
+	ups := uploads.New(uploads.Config{Blobs: ts.blobs, Quota: st, Clock: clock, Random: rand.Reader, MaxFileBytes: o.maxFileBytes})
+	gal := gallery.New(gallery.Config{
+		Store: st, Accounts: acc, Uploads: ups, Blobs: ts.blobs, Clock: clock, Random: rand.Reader,
+		SigningKey: signingKey, BaseURL: o.baseURL,
+	})
+	ts.uploads = ups
+	deps := Deps{
+		Log: log, Accounts: acc, Plans: ps, Developer: dev, Connect: conn, Gallery: gal, Checks: o.checks,
 		BaseURL: o.baseURL, SecureCookies: strings.HasPrefix(o.baseURL, "https://"), BodyLimit: 64 << 10,
 		TrustedProxies: o.proxies,
-	})
+	}
+	if local != nil {
+		deps.LocalUploads = local
+	}
+	ts.app = New(deps)
 	return ts
 }
 

@@ -112,6 +112,15 @@ func (s *Server) session(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// keyOrSession authenticates the x-api-key header when present, else the
+// browser session (product routes the dashboard also uses).
+func (s *Server) keyOrSession(c *fiber.Ctx) error {
+	if c.Get(headerAPIKey) != "" {
+		return s.apiKey(c)
+	}
+	return s.session(c)
+}
+
 // apiKey authenticates the x-api-key header.
 func (s *Server) apiKey(c *fiber.Ctx) error {
 	p, err := s.Accounts.KeyPrincipal(c.UserContext(), c.Get(headerAPIKey))

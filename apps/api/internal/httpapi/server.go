@@ -14,6 +14,7 @@ import (
 	"github.com/gellhub/gellhub/core/accounts"
 	"github.com/gellhub/gellhub/core/connect"
 	"github.com/gellhub/gellhub/core/developer"
+	"github.com/gellhub/gellhub/core/gallery"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/ports"
 )
@@ -26,11 +27,15 @@ type Check struct {
 
 // Deps is what the HTTP layer needs.
 type Deps struct {
-	Log            *slog.Logger
-	Accounts       *accounts.Service
-	Plans          *plans.Service
-	Developer      *developer.Service
-	Connect        *connect.Service
+	Log       *slog.Logger
+	Accounts  *accounts.Service
+	Plans     *plans.Service
+	Developer *developer.Service
+	Connect   *connect.Service
+	Gallery   *gallery.Service
+	// LocalUploads serves the presigned PUTs of the embedded default's
+	// local object storage (PUT /api/blob/upload); nil with S3.
+	LocalUploads   LocalUploads
 	Checks         []Check
 	BaseURL        string
 	SecureCookies  bool
@@ -52,14 +57,19 @@ const SessionCookie = "gellhub_session"
 func New(d Deps) *fiber.App {
 	s := &Server{Deps: d, log: d.Log, trusted: parseTrusted(d.TrustedProxies)}
 	cfg := fiber.Config{
-		AppName:               "gellhub",
-		ErrorHandler:          s.errorHandler,
-		BodyLimit:             d.BodyLimit,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		DisableStartupMessage: true,
-		CaseSensitive:         true,
+		AppName:      "gellhub",
+		ErrorHandler: s.errorHandler,
+		BodyLimit:    d.BodyLimit,
+		// Bodies over BodyLimit are streamed to the handler instead of
+		// refused (uploads); JSON routes enforce the limit themselves
+		// (decodeJSON), and multipart is never pre-parsed into memory.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		DisableStartupMessage:        true,
+		CaseSensitive:                true,
 		// Params, queries, headers and cookies are copied out of fasthttp's
 		// reusable buffers: values reach map keys, caches and goroutines
 		// (an in-memory store keyed by a c.Params string got corrupted).
@@ -87,6 +97,20 @@ func New(d Deps) *fiber.App {
 	api.Delete("/admin/plans/:id", s.session, s.adminDeletePlan)
 
 	api.Get("/billing/status", s.apiKey, s.billingStatus)
+
+	api.Get("/collections", s.keyOrSession, s.listCollections)
+	api.Post("/collections", s.keyOrSession, s.createCollection)
+	api.Get("/collections/:id/files", s.keyOrSession, s.collectionFiles)
+	api.Get("/categories", s.keyOrSession, s.listCategories)
+	api.Post("/categories", s.keyOrSession, s.createCategory)
+	api.Post("/upload", s.keyOrSession, s.galleryUpload)
+	api.Post("/upload/presign", s.keyOrSession, s.presignUpload)
+	api.Post("/upload/complete", s.keyOrSession, s.completeUpload)
+	api.Get("/studio/storage", s.keyOrSession, s.studioStorage)
+	api.Get("/media", s.galleryMedia)
+	if d.LocalUploads != nil {
+		api.Put("/blob/upload", s.localBlobUpload)
+	}
 
 	api.Post("/developer/apps", s.session, s.createApp)
 	api.Get("/developer/apps", s.session, s.listApps)

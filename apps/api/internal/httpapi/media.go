@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/ports"
+)
+
+// parseRange reads a single "bytes=a-b", "bytes=a-" or "bytes=-n" range.
+// ok is false when the header is absent or not a single byte range (the
+// whole object is then served, as RFC 9110 allows).
+func parseRange(h string, size int64) (r ports.ByteRange, ok bool, unsatisfiable bool) {
+	spec, found := strings.CutPrefix(h, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return ports.ByteRange{}, false, false
+	}
+	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return ports.ByteRange{}, false, false
+	}
+	if a == "" { // suffix: the last n bytes
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return ports.ByteRange{}, false, n == 0 && err == nil
+		}
+		if n > size {
+			n = size
+		}
+		return ports.ByteRange{Start: size - n, End: size - 1}, size > 0, size == 0
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 {
+		return ports.ByteRange{}, false, false
+	}
+	if start >= size {
+		return ports.ByteRange{}, false, true
+	}
+	end := size - 1
+	if b != "" {
+		e, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || e < start {
+			return ports.ByteRange{}, false, false
+		}
+		if e < end {
+			end = e
+		}
+	}
+	return ports.ByteRange{Start: start, End: end}, true, false
+}
+
+// contentDisposition is an inline disposition safe for any file name: an
+// ASCII fallback plus the RFC 5987 UTF-8 form.
+func contentDisposition(name string) string {
+	ascii := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\' || ch == ';' {
+			ch = '_'
+		}
+		ascii = append(ascii, ch)
+	}
+	return fmt.Sprintf(`inline; filename="%s"; filename*=UTF-8''%s`, ascii, strings.ReplaceAll(url.QueryEscape(name), "+", "%20"))
+}
+
+// etagMatches implements If-None-Match (weak comparison, "*" and lists).
+func etagMatches(header, etag string) bool {
+	if header == "" || etag == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// mediaStore is what a media route opens: the gallery's or the drive's.
+type mediaStore interface {
+	StatMedia(ctx context.Context, token string) (ports.BlobInfo, core.MediaClaims, error)
+	OpenMedia(ctx context.Context, token string, rng *ports.ByteRange) (io.ReadCloser, ports.BlobInfo, core.MediaClaims, error)
+}
+
+// serveMedia streams what a media token grants: Content-Type, Length,
+// ETag, Accept-Ranges, a single Range as 206 with Content-Range, and 304
+// for a matching If-None-Match. The token travels in the query, which the
+// access log never records.
+func (s *Server) serveMedia(c *fiber.Ctx, m mediaStore) error {
+	token, err := query(c, "t", 4096)
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		return core.Invalid("t", "t (the media token) is required")
+	}
+	info, claims, err := m.StatMedia(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderAcceptRanges, "bytes")
+	c.Set(fiber.HeaderETag, info.ETag)
+	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(claims.Name))
+	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), info.ETag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	ct := info.ContentType
+	if _, _, err := mime.ParseMediaType(ct); err != nil || ct == "" {
+		ct = "application/octet-stream"
+	}
+	var rng *ports.ByteRange
+	status := fiber.StatusOK
+	if h := c.Get(fiber.HeaderRange); h != "" && (c.Get(fiber.HeaderIfRange) == "" || c.Get(fiber.HeaderIfRange) == info.ETag) {
+		r, ok, unsatisfiable := parseRange(h, info.Size)
+		if unsatisfiable {
+			c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes */%d", info.Size))
+			return core.E(core.KindInvalid, "the requested range is outside the file").WithCode("range_not_satisfiable").WithDetail("Range")
+		}
+		if ok {
+			rng, status = &r, fiber.StatusPartialContent
+		}
+	}
+	rc, _, _, err := m.OpenMedia(c.UserContext(), token, rng)
+	if err != nil {
+		return err
+	}
+	length := info.Size
+	if rng != nil {
+		length = rng.End - rng.Start + 1
+		c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes %d-%d/%d", rng.Start, rng.End, info.Size))
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, ct)
+	if c.Method() == fiber.MethodHead {
+		rc.Close()
+		c.Response().Header.SetContentLength(int(length))
+		return nil
+	}
+	c.Context().SetBodyStream(rc, int(length)) // fasthttp closes rc when done
+	return nil
+}
+
+func (s *Server) galleryMedia(c *fiber.Ctx) error { return s.serveMedia(c, s.Gallery) }

@@ -1,0 +1,119 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/core/gallery"
+)
+
+// uploadIdleTimeout is how long a streaming upload may stall: the body as
+// a whole may take as long as it needs while bytes keep arriving.
+const uploadIdleTimeout = time.Minute
+
+// maxFormField caps each non-file field of a multipart upload.
+const maxFormField = 4 << 10
+
+// bodyStream returns the request body as a stream: fasthttp streams bodies
+// over the configured limit and has read smaller ones already.
+func bodyStream(c *fiber.Ctx) io.Reader {
+	if c.Request().IsBodyStream() {
+		return c.Context().RequestBodyStream()
+	}
+	return bytes.NewReader(c.Body())
+}
+
+// idleReader extends the connection's read deadline before each read, so
+// a long upload is bounded by stalls, not by its total duration.
+type idleReader struct {
+	r    io.Reader
+	conn net.Conn
+}
+
+func (ir idleReader) Read(p []byte) (int, error) {
+	if ir.conn != nil {
+		_ = ir.conn.SetReadDeadline(time.Now().Add(uploadIdleTimeout))
+	}
+	return ir.r.Read(p)
+}
+
+// closeAfter makes the server close the connection after this response:
+// an upload refused before its body was read must not leave the rest of
+// the body to be parsed as the next request.
+func closeAfter(c *fiber.Ctx) { c.Set(fiber.HeaderConnection, "close") }
+
+// multipartFile walks a streaming multipart body: the form fields named in
+// fields (each at most 4 KiB) must come before the file part, which is
+// returned unread.
+func multipartFile(c *fiber.Ctx, fields map[string]*string) (*multipart.Part, error) {
+	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mt != fiber.MIMEMultipartForm || params["boundary"] == "" {
+		return nil, core.Invalid("Content-Type", "send multipart/form-data with a file part named file")
+	}
+	mr := multipart.NewReader(idleReader{r: bodyStream(c), conn: c.Context().Conn()}, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, core.Invalid("file", "the form has no file part named file")
+		}
+		if err != nil {
+			return nil, core.Invalid("body", "the multipart body is malformed")
+		}
+		name := part.FormName()
+		if name == "file" {
+			if part.FileName() == "" {
+				return nil, core.Invalid("file", "the file part needs a file name")
+			}
+			return part, nil
+		}
+		dst, known := fields[name]
+		if !known {
+			_, _ = io.Copy(io.Discard, io.LimitReader(part, maxFormField+1))
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
+		if err != nil {
+			return nil, core.Invalid("body", "the multipart body is malformed")
+		}
+		if len(b) > maxFormField {
+			return nil, core.Invalid(name, "%s is too long", name)
+		}
+		*dst = string(b)
+	}
+}
+
+// galleryUpload streams POST /api/upload's file part into object storage
+// as it arrives (never whole in memory or on local disk), enforcing the
+// quota before and while it streams.
+func (s *Server) galleryUpload(c *fiber.Ctx) error {
+	length := int64(c.Request().Header.ContentLength())
+	if length <= 0 {
+		closeAfter(c)
+		return core.E(core.KindInvalid, "a Content-Length is required for uploads").WithCode("length_required").WithDetail("Content-Length")
+	}
+	var collectionID, clientName string
+	part, err := multipartFile(c, map[string]*string{"collectionId": &collectionID, "clientName": &clientName})
+	if err != nil {
+		closeAfter(c)
+		return err
+	}
+	ct := part.Header.Get(fiber.HeaderContentType)
+	f, err := s.Gallery.Upload(c.UserContext(), principal(c), gallery.UploadInput{
+		Target:   gallery.UploadTarget{CollectionID: strings.TrimSpace(collectionID), ClientName: clientName},
+		FileName: part.FileName(), ContentType: ct, Body: part, MaxBytes: length,
+	})
+	if err != nil {
+		closeAfter(c)
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fileView(f))
+}
