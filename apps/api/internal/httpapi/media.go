@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -147,8 +148,27 @@ func (s *Server) serveMedia(c *fiber.Ctx, m mediaStore) error {
 		c.Response().Header.SetContentLength(int(length))
 		return nil
 	}
-	c.Context().SetBodyStream(rc, int(length)) // fasthttp closes rc when done
+	// fasthttp copies a body stream into the connection's 4 KiB bufio.Writer
+	// unless the body writes itself out: largeCopy does, in 256 KiB writes
+	// that go straight to the socket. fasthttp closes it when done.
+	c.Context().SetBodyStream(largeCopy{rc}, int(length))
 	return nil
+}
+
+// mediaBuffer is the copy size of media downloads.
+const mediaBuffer = 256 << 10
+
+var mediaBuffers = sync.Pool{New: func() any { b := make([]byte, mediaBuffer); return &b }}
+
+// largeCopy is a body that writes itself out with a large buffer.
+type largeCopy struct{ io.ReadCloser }
+
+// WriteTo implements io.WriterTo. The wrappers hide ReadFrom/WriteTo so
+// that io.CopyBuffer really uses the buffer.
+func (l largeCopy) WriteTo(w io.Writer) (int64, error) {
+	buf := mediaBuffers.Get().(*[]byte)
+	defer mediaBuffers.Put(buf)
+	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{l.ReadCloser}, *buf)
 }
 
 func (s *Server) galleryMedia(c *fiber.Ctx) error { return s.serveMedia(c, s.Gallery) }
