@@ -41,6 +41,9 @@ type Deps struct {
 	SecureCookies  bool
 	BodyLimit      int
 	TrustedProxies []string
+	// ReadTimeout bounds reading a request's headers and JSON body
+	// (default 30 s); streaming uploads are bounded by stalls instead.
+	ReadTimeout time.Duration
 }
 
 // Server holds the handlers' dependencies.
@@ -55,6 +58,9 @@ const SessionCookie = "gellhub_session"
 
 // New builds the Fiber app with every route.
 func New(d Deps) *fiber.App {
+	if d.ReadTimeout <= 0 {
+		d.ReadTimeout = 30 * time.Second
+	}
 	s := &Server{Deps: d, log: d.Log, trusted: parseTrusted(d.TrustedProxies)}
 	cfg := fiber.Config{
 		AppName:      "gellhub",
@@ -65,7 +71,7 @@ func New(d Deps) *fiber.App {
 		// (decodeJSON), and multipart is never pre-parsed into memory.
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
-		ReadTimeout:                  30 * time.Second,
+		ReadTimeout:                  d.ReadTimeout,
 		WriteTimeout:                 30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 		DisableStartupMessage:        true,
