@@ -261,7 +261,11 @@ func (s *Service) Complete(ctx context.Context, who core.Principal, t UploadTarg
 	if err != nil {
 		return core.GalleryFile{}, err
 	}
-	return s.record(ctx, o, col, client, name, f.ContentType, key, info.Size, info.ETag, r.ID)
+	ct := info.ContentType // what the storage holds (the presigned type), not what complete says
+	if ct == "" {
+		ct = f.ContentType
+	}
+	return s.record(ctx, o, col, client, name, ct, key, info.Size, info.ETag, r.ID)
 }
 
 func (s *Service) record(ctx context.Context, o uploads.Owner, col core.Collection, client, name, contentType, key string, size int64, etag, reservationID string) (core.GalleryFile, error) {
@@ -346,17 +350,23 @@ func (s *Service) Files(ctx context.Context, who core.Principal, collectionID st
 	return out, nil
 }
 
-// Storage returns the caller's used bytes and the plan's limit.
+// Storage returns the caller's used bytes and the limit of its plan (also
+// while a paid plan waits for its payment: reading needs no payment).
 func (s *Service) Storage(ctx context.Context, who core.Principal) (used, limit int64, err error) {
-	o, err := s.studio(ctx, who)
+	sid, err := s.studioID(ctx, who)
 	if err != nil {
 		return 0, 0, err
 	}
-	u, err := s.cfg.Uploads.Usage(ctx, o)
+	if snap, ok, err := s.cfg.Accounts.Subscription(ctx, who.ProfileID, core.LineClientGallery); err != nil {
+		return 0, 0, err
+	} else if ok {
+		limit = snap.Plan.StorageLimitBytes
+	}
+	u, err := s.cfg.Uploads.Usage(ctx, uploads.Owner{ID: sid, Line: core.LineClientGallery})
 	if err != nil {
 		return 0, 0, err
 	}
-	return u.UsedBytes, o.Limit, nil
+	return u.UsedBytes, limit, nil
 }
 
 // OpenMedia opens what a media token grants, or the range of it. A bad or

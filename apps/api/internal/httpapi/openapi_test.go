@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gellhub/gellhub/ports"
 )
 
 // The OpenAPI document (docs/openapi.yaml) must describe exactly the routes
@@ -29,12 +32,21 @@ var openAPIFiberParam = regexp.MustCompile(`:([A-Za-z0-9_]+)\??`)
 // openAPITemplateParam matches an OpenAPI path template parameter ("{id}").
 var openAPITemplateParam = regexp.MustCompile(`\{([^}/]+)\}`)
 
+// openAPILocalUploads stands in for the embedded default's local object
+// storage, so that New also registers PUT /api/blob/upload.
+type openAPILocalUploads struct{}
+
+func (openAPILocalUploads) AcceptUpload(context.Context, string, int64, string, io.Reader) (ports.BlobInfo, error) {
+	return ports.BlobInfo{}, nil
+}
+
 // openAPIServedOperations lists the "METHOD /path" of every route New registers,
 // in OpenAPI's path template syntax, without the HEAD routes Fiber adds for
-// each GET and without middleware.
+// each GET and without middleware. The app is the embedded default's (with
+// LocalUploads), which serves every route an S3 deployment does and more.
 func openAPIServedOperations(t *testing.T) map[string]bool {
 	t.Helper()
-	app := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyLimit: 1 << 20})
+	app := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), BodyLimit: 1 << 20, LocalUploads: openAPILocalUploads{}})
 	out := map[string]bool{}
 	for _, r := range app.GetRoutes(true) {
 		if r.Method == "HEAD" || r.Method == "USE" {

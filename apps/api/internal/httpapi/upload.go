@@ -107,13 +107,33 @@ func (s *Server) galleryUpload(c *fiber.Ctx) error {
 		return err
 	}
 	ct := part.Header.Get(fiber.HeaderContentType)
+	body := &trackedReader{r: part}
 	f, err := s.Gallery.Upload(c.UserContext(), principal(c), gallery.UploadInput{
 		Target:   gallery.UploadTarget{CollectionID: strings.TrimSpace(collectionID), ClientName: clientName},
-		FileName: part.FileName(), ContentType: ct, Body: part, MaxBytes: length,
+		FileName: part.FileName(), ContentType: ct, Body: body, MaxBytes: length,
 	})
 	if err != nil {
 		closeAfter(c)
+		if body.err != nil && core.ErrorKind(err) == core.KindInternal {
+			// The client's body broke off (or stalled): its fault, not ours.
+			return core.Invalid("file", "the upload was interrupted before the file ended")
+		}
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fileView(f))
+}
+
+// trackedReader remembers the first read error other than EOF, to tell a
+// client's broken body from a storage failure.
+type trackedReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && t.err == nil {
+		t.err = err
+	}
+	return n, err
 }
