@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -28,10 +29,16 @@ var errBadToken = Forbidden("the media link is invalid or has expired")
 
 // SignMediaToken returns a URL-safe token for c signed with key.
 func SignMediaToken(key []byte, c MediaClaims) (string, error) {
-	raw, err := json.Marshal(c)
-	if err != nil {
+	// No HTML escaping: it would spell each "&" of a name (twice: in the
+	// key too) as \u0026, and a 255-byte name of them made the token
+	// longer than VerifyMediaToken and the server's request line accept.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
 		return "", Internal(err)
 	}
+	raw := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	payload := base64.RawURLEncoding.EncodeToString(raw)
 	return payload + "." + base64.RawURLEncoding.EncodeToString(mediaMAC(key, payload)), nil
 }

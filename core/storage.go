@@ -95,9 +95,18 @@ func SanitizeFileName(name string) string {
 		}
 	}
 	out := strings.Trim(strings.TrimSpace(b.String()), ".")
-	for len(out) > MaxFileNameLen {
-		_, size := utf8.DecodeLastRuneInString(out)
-		out = out[:len(out)-size]
+	if len(out) > MaxFileNameLen {
+		// Cut the stem, keep a short extension: "…long name.jpg".
+		ext := path.Ext(out)
+		if len(ext) > 16 {
+			ext = ""
+		}
+		stem := strings.TrimSuffix(out, ext)
+		for len(stem)+len(ext) > MaxFileNameLen {
+			_, size := utf8.DecodeLastRuneInString(stem)
+			stem = stem[:len(stem)-size]
+		}
+		out = stem + ext
 	}
 	if out == "" {
 		return "file"

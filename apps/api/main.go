@@ -78,7 +78,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- app.Listener(ln) }()
+	go func() { serveErr <- app.Listener(httpapi.LingeringListener(ln)) }()
 	addr := ln.Addr().String()
 	log.Info("gellhub api listening", "addr", addr, "url", "http://"+addr, "base_url", cfg.BaseURL,
 		"embedded", cfg.Embedded(), "data_dir", cfg.DataDir, "env", string(cfg.Env))

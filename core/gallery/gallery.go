@@ -259,6 +259,12 @@ func (s *Service) Complete(ctx context.Context, who core.Principal, t UploadTarg
 	}
 	r, info, err := s.cfg.Uploads.Check(ctx, o, key, f.SizeBytes)
 	if err != nil {
+		// A concurrent complete of the same key (a client's retry) may have
+		// recorded it and settled the reservation since the lookup above:
+		// that is the same record, not a 403.
+		if done, ferr := s.cfg.Store.GalleryFileByKey(ctx, o.ID, key); ferr == nil {
+			return done, nil
+		}
 		return core.GalleryFile{}, err
 	}
 	ct := info.ContentType // what the storage holds (the presigned type), not what complete says

@@ -195,9 +195,17 @@ func (s *Server) presignUpload(c *fiber.Ctx) error {
 	return c.JSON(presignResponse{UploadURL: p.Put.URL, StorageKey: p.StorageKey, Headers: p.Put.Headers, ExpiresAt: p.Put.ExpiresAt})
 }
 
+// completeRequest repeats presignRequest's fields rather than embedding
+// it: encoding/json names a type error in an embedded struct after the Go
+// type ("presignRequest.sizeBytes"), and the error's detail must be the
+// JSON field.
 type completeRequest struct {
-	presignRequest
-	StorageKey string `json:"storageKey"`
+	CollectionID string `json:"collectionId"`
+	ClientName   string `json:"clientName"`
+	StorageKey   string `json:"storageKey"`
+	FileName     string `json:"fileName"`
+	ContentType  string `json:"contentType"`
+	SizeBytes    int64  `json:"sizeBytes"`
 }
 
 func (s *Server) completeUpload(c *fiber.Ctx) error {

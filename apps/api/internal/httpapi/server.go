@@ -82,7 +82,7 @@ func New(d Deps) *fiber.App {
 		Immutable: true,
 	}
 	app := fiber.New(cfg)
-	app.Use(s.requestID, s.accessLog, s.recoverPanics, s.crossOriginProtection)
+	app.Use(s.guardBody, s.requestID, s.accessLog, s.recoverPanics, s.crossOriginProtection)
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)

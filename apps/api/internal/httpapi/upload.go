@@ -49,7 +49,10 @@ func (ir idleReader) Read(p []byte) (int, error) {
 // closeAfter makes the server close the connection after this response:
 // an upload refused before its body was read must not leave the rest of
 // the body to be parsed as the next request.
-func closeAfter(c *fiber.Ctx) { c.Set(fiber.HeaderConnection, "close") }
+func closeAfter(c *fiber.Ctx) {
+	c.Set(fiber.HeaderConnection, "close")
+	lingerOnClose(c)
+}
 
 // multipartFile walks a streaming multipart body: the form fields named in
 // fields (each at most 4 KiB) must come before the file part, which is
