@@ -1,56 +1,22 @@
 package localblob
 
 import (
-	"strings"
-	"time"
-	"unicode/utf8"
-
+	"github.com/gellhub/gellhub/adapters/internal/blobarg"
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/ports"
 )
 
-// Limits on the arguments, the same in every BlobStore adapter.
+// The argument rules are every adapter's (adapters/internal/blobarg); here
+// a key's segment, being a file name, is also at most 255 bytes.
 const (
-	maxKeyLen         = 1024 // S3's limit, in bytes
-	maxSegmentLen     = 255  // a file name's limit, in bytes
-	maxContentTypeLen = 255
-	// maxPresignTTL is the longest presigned URL lifetime (SigV4's, on S3).
-	maxPresignTTL = 7 * 24 * time.Hour
-	// defaultContentType is stored when Put is given none.
-	defaultContentType = "application/octet-stream"
+	maxSegmentLen      = 255
+	maxPresignTTL      = blobarg.MaxPresignTTL
+	defaultContentType = blobarg.DefaultContentType
 )
 
-// checkKey enforces the keys every adapter accepts: non-empty UTF-8 of at
-// most 1024 bytes, slash-separated segments that are neither empty, "." nor
-// "..", with no leading slash, backslash, NUL or other control character.
-// These are the S3 adapter's rules; here a segment, being a file name, is
-// also at most 255 bytes.
-func checkKey(key string) error {
-	switch {
-	case key == "", len(key) > maxKeyLen, !utf8.ValidString(key):
-		return core.Invalid("key", "the object key must be 1 to %d bytes of UTF-8", maxKeyLen)
-	case strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }):
-		return core.Invalid("key", "the object key must not contain control characters or backslashes")
-	}
-	for seg := range strings.SplitSeq(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return core.Invalid("key", "the object key must be a relative path without empty, '.' or '..' segments")
-		}
-		if len(seg) > maxSegmentLen {
-			return core.Invalid("key", "each part of the object key must be at most %d bytes", maxSegmentLen)
-		}
-	}
-	return nil
-}
+func checkKey(key string) error { return blobarg.CheckKey(key, maxSegmentLen) }
 
-// checkContentType enforces a content type that can travel in a header
-// unchanged: 1 to 255 printable ASCII characters.
-func checkContentType(ct string) error {
-	if ct == "" || len(ct) > maxContentTypeLen || strings.ContainsFunc(ct, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
-		return core.Invalid("content_type", "the content type must be 1 to %d printable ASCII characters", maxContentTypeLen)
-	}
-	return nil
-}
+func checkContentType(ct string) error { return blobarg.CheckContentType(ct) }
 
 // rangeBounds resolves rng against an object of size bytes into the
 // half-open interval [start, end) it selects: nil is all of it; an End past

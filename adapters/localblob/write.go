@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/gellhub/gellhub/adapters/internal/blobarg"
+
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/ports"
 )
@@ -63,19 +65,19 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, contentType 
 	}()
 
 	h := sha256.New()
-	body := &limitedReader{ctx: ctx, r: r, limit: size}
+	body := &blobarg.LimitedReader{Ctx: ctx, R: r, Limit: size}
 	n, err := io.CopyBuffer(io.MultiWriter(f, h), body, make([]byte, copyBufferSize))
 	switch {
-	case body.tooLarge && exact:
+	case body.TooLarge && exact:
 		return ports.BlobInfo{}, core.Invalid("body", "the body is longer than its Content-Length")
-	case body.tooLarge:
+	case body.TooLarge:
 		return ports.BlobInfo{}, &core.Error{
 			Kind:    core.KindTooLarge,
 			Code:    "payload_too_large",
 			Message: fmt.Sprintf("the upload is over its limit of %d bytes", size),
 		}
-	case body.readErr != nil:
-		return ports.BlobInfo{}, fmt.Errorf("localblob put: read the body: %w", body.readErr)
+	case body.ReadErr != nil:
+		return ports.BlobInfo{}, fmt.Errorf("localblob put: read the body: %w", body.ReadErr)
 	case err != nil:
 		return ports.BlobInfo{}, core.Internal(fmt.Errorf("localblob put: write: %w", err))
 	case exact && n != size:
@@ -214,44 +216,6 @@ func (s *Store) syncDir(dir string) error {
 		err = nil
 	}
 	return errors.Join(err, d.Close())
-}
-
-// limitedReader reads r until the caller's context is done, counting, and
-// fails as soon as more than limit bytes arrive. It remembers r's own
-// error (or the context's).
-type limitedReader struct {
-	ctx      context.Context
-	r        io.Reader
-	limit    int64
-	n        int64
-	tooLarge bool
-	readErr  error
-}
-
-var errTooLarge = errors.New("localblob: body over the size limit")
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.tooLarge {
-		return 0, errTooLarge
-	}
-	if err := l.ctx.Err(); err != nil {
-		l.readErr = err
-		return 0, err
-	}
-	// Ask for one byte past the limit at most: that byte is enough to know.
-	if room := l.limit - l.n; int64(len(p)) > room+1 {
-		p = p[:room+1]
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	if l.n > l.limit {
-		l.tooLarge = true
-		return 0, errTooLarge
-	}
-	if err != nil && err != io.EOF {
-		l.readErr = err
-	}
-	return n, err
 }
 
 // openRegular opens key's data file for reading; a directory or anything

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gellhub/gellhub/adapters/internal/blobarg"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
@@ -16,9 +18,6 @@ import (
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/ports"
 )
-
-// errTooLarge stops an upload whose body went past its limit.
-var errTooLarge = errors.New("s3blob: body over the size limit")
 
 // Put implements ports.BlobStore: r is streamed as a multipart upload (one
 // PutObject when it is under one part), holding at most about
@@ -43,7 +42,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 
 	// S3 takes at most 10,000 parts: the part size, which bounds memory,
 	// also bounds the object (78 GiB with the default 8 MiB parts).
-	body := &limitedReader{r: r, limit: min(maxSize, s.partSize*maxParts)}
+	body := &blobarg.LimitedReader{R: r, Limit: min(maxSize, s.partSize*maxParts)}
 
 	out, err := s.uploader.UploadObject(ctx, &transfermanager.UploadObjectInput{
 		Bucket:      &s.bucket,
@@ -56,7 +55,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 	}
 	return ports.BlobInfo{
 		Key:         key,
-		Size:        body.n,
+		Size:        body.N,
 		ContentType: contentType,
 		ETag:        quoteETag(aws.ToString(out.ETag)),
 		ModTime:     time.Now().UTC(),
@@ -66,7 +65,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 // putFailed makes sure that a failed Put leaves no multipart upload behind
 // and says why it failed: the body was too large, the body's reader failed
 // (its error is returned wrapped, with its kind), or S3 did.
-func (s *Store) putFailed(ctx context.Context, key string, body *limitedReader, err error) error {
+func (s *Store) putFailed(ctx context.Context, key string, body *blobarg.LimitedReader, err error) error {
 	var mpu transfermanager.MultipartUploadError
 	if errors.As(err, &mpu) && mpu.UploadID() != "" {
 		// The transfer manager has aborted already; should that abort have
@@ -79,48 +78,17 @@ func (s *Store) putFailed(ctx context.Context, key string, body *limitedReader, 
 		cancel()
 	}
 	switch {
-	case body.tooLarge:
+	case body.TooLarge:
 		return &core.Error{
 			Kind:    core.KindTooLarge,
 			Code:    "payload_too_large",
-			Message: fmt.Sprintf("the upload is over its limit of %d bytes", body.limit),
+			Message: fmt.Sprintf("the upload is over its limit of %d bytes", body.Limit),
 		}
-	case body.readErr != nil:
-		return fmt.Errorf("s3blob put: read the body: %w", body.readErr)
+	case body.ReadErr != nil:
+		return fmt.Errorf("s3blob put: read the body: %w", body.ReadErr)
 	default:
 		return translate(ctx, "put object", err)
 	}
-}
-
-// limitedReader counts what it reads and fails with errTooLarge as soon as
-// more than limit bytes arrive. It remembers its reader's own error. The
-// transfer manager reads it from one goroutine only.
-type limitedReader struct {
-	r        io.Reader
-	limit    int64
-	n        int64
-	tooLarge bool
-	readErr  error
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.tooLarge {
-		return 0, errTooLarge
-	}
-	// Ask for one byte past the limit at most: that byte is enough to know.
-	if room := l.limit - l.n; int64(len(p)) > room+1 {
-		p = p[:room+1]
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	if l.n > l.limit {
-		l.tooLarge = true
-		return 0, errTooLarge
-	}
-	if err != nil && err != io.EOF {
-		l.readErr = err
-	}
-	return n, err
 }
 
 // unsignedUploads is the S3 client the transfer manager uses: its part
