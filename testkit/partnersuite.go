@@ -48,36 +48,14 @@ type PartnerStoreUnderTest interface {
 //     still lists them with an empty AppID, LinkFor no longer finds them.
 func RunPartnerStoreSuite(t *testing.T, open func(t *testing.T) PartnerStoreUnderTest) {
 	t.Helper()
-	cases := slices.Concat(partnerAppCases, partnerStatCases, partnerLinkCases)
-	var methods []string // in order of first appearance
-	for _, c := range cases {
-		if !slices.Contains(methods, c.method) {
-			methods = append(methods, c.method)
-		}
-	}
-	for _, m := range methods {
-		t.Run(m, func(t *testing.T) {
-			t.Parallel()
-			for _, c := range cases {
-				if c.method != m {
-					continue
-				}
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					s := open(t)
-					c.test(t, &partnerFixture{storeFixture: newStoreFixture(t, s), p: s})
-				})
-			}
-		})
-	}
+	runSuite(t, slices.Concat(partnerAppCases, partnerStatCases, partnerLinkCases), func(t *testing.T) *partnerFixture {
+		s := open(t)
+		return &partnerFixture{storeFixture: newStoreFixture(t, s), p: s}
+	})
 }
 
 // partnerCase is one sub-test of RunPartnerStoreSuite: method/name.
-type partnerCase struct {
-	method string
-	name   string
-	test   func(t *testing.T, f *partnerFixture)
-}
+type partnerCase = suiteCase[*partnerFixture]
 
 // partnerFixture builds apps and links on top of storeFixture's accounts.
 type partnerFixture struct {

@@ -52,36 +52,14 @@ type StorageStoreUnderTest interface {
 //     core.KindConflict, and then nothing changes.
 func RunStorageStoreSuite(t *testing.T, open func(t *testing.T) StorageStoreUnderTest) {
 	t.Helper()
-	cases := slices.Concat(storageQuotaCases, storageGalleryCases)
-	var methods []string // in order of first appearance
-	for _, c := range cases {
-		if !slices.Contains(methods, c.method) {
-			methods = append(methods, c.method)
-		}
-	}
-	for _, m := range methods {
-		t.Run(m, func(t *testing.T) {
-			t.Parallel()
-			for _, c := range cases {
-				if c.method != m {
-					continue
-				}
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					s := open(t)
-					c.test(t, &storageFixture{storeFixture: newStoreFixture(t, s), q: s})
-				})
-			}
-		})
-	}
+	runSuite(t, slices.Concat(storageQuotaCases, storageGalleryCases), func(t *testing.T) *storageFixture {
+		s := open(t)
+		return &storageFixture{storeFixture: newStoreFixture(t, s), q: s}
+	})
 }
 
 // storageCase is one sub-test of RunStorageStoreSuite: method/name.
-type storageCase struct {
-	method string
-	name   string
-	test   func(t *testing.T, f *storageFixture)
-}
+type storageCase = suiteCase[*storageFixture]
 
 // storageBigLimit is a limit that no fixture comes near.
 const storageBigLimit = 1 << 40

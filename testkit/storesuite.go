@@ -36,35 +36,11 @@ type StoreUnderTest interface {
 // skips, saying so, a store that is not also a PartnerStoreUnderTest.
 func RunStoreSuite(t *testing.T, open func(t *testing.T) StoreUnderTest) {
 	t.Helper()
-	cases := slices.Concat(accountCases, planCases)
-	var methods []string // in order of first appearance
-	for _, c := range cases {
-		if !slices.Contains(methods, c.method) {
-			methods = append(methods, c.method)
-		}
-	}
-	for _, m := range methods {
-		t.Run(m, func(t *testing.T) {
-			t.Parallel()
-			for _, c := range cases {
-				if c.method != m {
-					continue
-				}
-				t.Run(c.name, func(t *testing.T) {
-					t.Parallel()
-					c.test(t, newStoreFixture(t, open(t)))
-				})
-			}
-		})
-	}
+	runSuite(t, slices.Concat(accountCases, planCases), func(t *testing.T) *storeFixture { return newStoreFixture(t, open(t)) })
 }
 
 // storeCase is one sub-test of RunStoreSuite: method/name.
-type storeCase struct {
-	method string
-	name   string
-	test   func(t *testing.T, f *storeFixture)
-}
+type storeCase = suiteCase[*storeFixture]
 
 // storeSuiteTime is when the suite's fixtures happen: nanoseconds and a
 // non-UTC zone, so the round-trip checks mean something.
