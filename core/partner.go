@@ -108,8 +108,8 @@ func CheckRedirectURI(field, s string) error {
 		return Invalid(field, "%s must be https (http only for localhost and 127.0.0.1)", field)
 	}
 	for _, r := range s {
-		if r < 0x21 || r == 0x7f {
-			return Invalid(field, "%s must not contain spaces or control characters", field)
+		if r < 0x21 || r > 0x7e {
+			return Invalid(field, "%s must be printable ASCII without spaces (percent-encode anything else)", field)
 		}
 	}
 	// gellhub appends code and state: a URI that already carries them would

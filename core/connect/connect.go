@@ -22,7 +22,8 @@ import (
 
 // Lifetimes and limits.
 const (
-	FlowTTL     = time.Hour        // a started flow waits this long for sign-in
+	FlowTTL     = 20 * time.Minute // a started flow waits this long for sign-in
+	PaymentTTL  = time.Hour        // and this long for a checkout to return
 	CodeTTL     = 10 * time.Minute // a code must be exchanged within this
 	MaxStateLen = 512
 	maxCodeLen  = 128
@@ -34,7 +35,10 @@ const (
 // per client (after it authenticated, so a stranger cannot spend an app's
 // budget).
 var (
-	ExchangePerIP     = ports.Limit{Rate: 600, Period: time.Minute, Burst: 300}
+	ExchangePerIP = ports.Limit{Rate: 600, Period: time.Minute, Burst: 300}
+	// StartPerIP bounds the flows one address can open (each is stored
+	// for up to FlowTTL).
+	StartPerIP        = ports.Limit{Rate: 60, Period: time.Minute, Burst: 30}
 	ExchangePerClient = ports.Limit{Rate: 1200, Period: time.Minute, Burst: 600}
 	VerifyPerIP       = ports.Limit{Rate: 600, Period: time.Minute, Burst: 300}
 	VerifyPerClient   = ports.Limit{Rate: 1200, Period: time.Minute, Burst: 600}
@@ -83,7 +87,13 @@ type flow struct {
 	Next           string           `json:"next"`
 	PaymentPending bool             `json:"paymentPending,omitempty"`
 	ProfileID      string           `json:"profileId,omitempty"`
-	CreatedAt      time.Time        `json:"createdAt"`
+	// Token is shown to the sign-in pages (GET context) and must come back
+	// in the login or register body for the flow to continue: the cookie
+	// alone, which another site can plant with a top-level navigation, is
+	// never enough to hand an account to an app.
+	Token     string    `json:"token"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 func flowKey(id string) string { return "connect:flow:" + core.Digest(id) }
@@ -111,7 +121,7 @@ func (s *Service) saveFlow(ctx context.Context, id string, f flow) error {
 	if err != nil {
 		return core.Internal(err)
 	}
-	ttl := f.CreatedAt.Add(FlowTTL).Sub(s.now())
+	ttl := f.ExpiresAt.Sub(s.now())
 	if ttl <= 0 {
 		return errNoFlow
 	}
@@ -119,6 +129,20 @@ func (s *Service) saveFlow(ctx context.Context, id string, f flow) error {
 }
 
 var errNoFlow = core.Invalid("connect", "no embedded connect flow is active (start it again from the partner app)")
+
+// claimFlow takes the flow out of the cache in one atomic step: of
+// concurrent completions of one flow exactly one proceeds.
+func (s *Service) claimFlow(ctx context.Context, id string) error {
+	_, err := s.cfg.Flows.Take(ctx, flowKey(id))
+	if core.IsKind(err, core.KindNotFound) {
+		return errNoFlow
+	}
+	return core.Errorf("claim connect flow", err)
+}
+
+// reference is what a checkout carries back to tell its flow: a digest of
+// the flow id, so the cookie's value never leaves gellhub.
+func reference(flowID string) string { return core.Digest("connect-flow:" + flowID) }
 
 func (s *Service) limit(ctx context.Context, key string, l ports.Limit) error {
 	if s.cfg.Limiter == nil {

@@ -174,7 +174,7 @@ func (f *fixture) start(t *testing.T, p partner, in connect.StartInput) string {
 // returns the redirect back to the partner.
 func (f *fixture) signIn(t *testing.T, flowID, profileID string) string {
 	t.Helper()
-	o, err := f.svc.AfterSignIn(context.Background(), flowID, profileID, false)
+	o, err := f.afterSignIn(context.Background(), flowID, profileID, false)
 	require.NoError(t, err)
 	require.Empty(t, o.Error)
 	require.Empty(t, o.CheckoutURL)
@@ -265,6 +265,8 @@ func TestStart(t *testing.T) {
 
 		v, err := f.svc.Context(ctx, s.FlowID)
 		require.NoError(t, err)
+		require.NotEmpty(t, v.Token, "the token the sign-in pages send back")
+		v.Token = ""
 		require.Equal(t, connect.View{Active: true, Product: core.LineDrive, AppName: "Shopline drive", PlanID: "plan_drive_plus_monthly", Next: "register"}, v)
 		require.Equal(t, core.AppDayStats{Starts: 1}, f.stats(t, p))
 	})
@@ -406,7 +408,7 @@ func TestContext(t *testing.T) {
 	v, err = f.svc.Context(ctx, flow)
 	require.NoError(t, err)
 	require.False(t, v.Active, "a flow lives FlowTTL")
-	_, err = f.svc.AfterSignIn(ctx, flow, "prof_x", false)
+	_, err = f.afterSignIn(ctx, flow, "prof_x", false)
 	requireKind(t, err, core.KindInvalid, "invalid_request", "connect")
 }
 
@@ -473,7 +475,7 @@ func TestAfterSignIn(t *testing.T) {
 		v, err := f.svc.Context(ctx, flow)
 		require.NoError(t, err)
 		require.False(t, v.Active, "the flow is over")
-		_, err = f.svc.AfterSignIn(ctx, flow, who.ProfileID, false)
+		_, err = f.afterSignIn(ctx, flow, who.ProfileID, false)
 		requireKind(t, err, core.KindInvalid, "invalid_request", "connect")
 		require.Equal(t, core.AppDayStats{Starts: 1, Completions: 1}, f.stats(t, p))
 	})
@@ -484,7 +486,7 @@ func TestAfterSignIn(t *testing.T) {
 		p := f.partner(t, core.LineDrive)
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{})
-		o, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, true)
+		o, err := f.afterSignIn(ctx, flow, who.ProfileID, true)
 		require.NoError(t, err)
 		require.Equal(t, connect.Outcome{}, o)
 		v, err := f.svc.Context(ctx, flow)
@@ -501,10 +503,10 @@ func TestAfterSignIn(t *testing.T) {
 		p := f.partner(t, core.LineDrive)
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{})
-		_, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, true)
+		_, err := f.afterSignIn(ctx, flow, who.ProfileID, true)
 		require.NoError(t, err)
 
-		o, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, false)
+		o, err := f.afterSignIn(ctx, flow, who.ProfileID, false)
 		require.NoError(t, err)
 		require.NotEmpty(t, o.Error)
 		require.Empty(t, o.Redirect)
@@ -524,7 +526,7 @@ func TestAfterSignIn(t *testing.T) {
 		_, err := f.dev.Update(ctx, p.owner, p.app.ID, developer.AppPatch{RedirectURIs: &[]string{callback}})
 		require.NoError(t, err)
 
-		_, err = f.svc.AfterSignIn(ctx, flow, who.ProfileID, false)
+		_, err = f.afterSignIn(ctx, flow, who.ProfileID, false)
 		requireKind(t, err, core.KindInvalid, "invalid_request", "return_url")
 		require.Zero(t, f.codes.Len(), "no code was issued")
 		_, err = f.store.LinkFor(ctx, who.ProfileID, p.app.ID)
@@ -539,7 +541,55 @@ func TestAfterSignIn(t *testing.T) {
 		flow := f.start(t, p, connect.StartInput{})
 		_, err := f.dev.AdminSetStatus(ctx, core.Principal{IsAdmin: true, Via: core.AuthSession}, p.app.ID, "suspended")
 		require.NoError(t, err)
-		_, err = f.svc.AfterSignIn(ctx, flow, who.ProfileID, false)
+		_, err = f.afterSignIn(ctx, flow, who.ProfileID, false)
 		requireKind(t, err, core.KindNotFound, "", "")
 	})
+}
+
+// afterSignIn continues a flow as the sign-in pages do: with the token
+// GET context hands them.
+func (f *fixture) afterSignIn(ctx context.Context, flowID, profileID string, paymentPending bool) (connect.Outcome, error) {
+	v, err := f.svc.Context(ctx, flowID)
+	if err != nil {
+		return connect.Outcome{}, err
+	}
+	o, ok, err := f.svc.AfterSignIn(ctx, flowID, v.Token, profileID, paymentPending)
+	if err == nil && !ok {
+		return connect.Outcome{}, errNotContinued
+	}
+	return o, err
+}
+
+var errNotContinued = core.Invalid("connect", "the flow was not continued")
+
+// finalize returns where Finalize sends the browser: the partner, or the
+// checkout.
+func (f *fixture) finalize(ctx context.Context, who core.Principal, flowID string) (string, error) {
+	r, err := f.svc.Finalize(ctx, who, flowID)
+	if r.Redirect != "" {
+		return r.Redirect, err
+	}
+	return r.CheckoutURL, err
+}
+
+func TestAfterSignInNeedsTheFlowToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	p := f.partner(t, core.LineDrive)
+	_, who := f.merchant(t)
+	flow := f.start(t, p, connect.StartInput{})
+	for _, token := range []string{"", "not-the-token"} {
+		o, ok, err := f.svc.AfterSignIn(ctx, flow, token, who.ProfileID, false)
+		require.NoError(t, err)
+		require.False(t, ok, "a sign-in that does not send the flow's token leaves it alone")
+		require.Empty(t, o.Redirect)
+	}
+	v, err := f.svc.Context(ctx, flow)
+	require.NoError(t, err)
+	require.True(t, v.Active, "the flow is still there")
+	o, ok, err := f.svc.AfterSignIn(ctx, flow, v.Token, who.ProfileID, false)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotEmpty(t, o.Redirect)
 }

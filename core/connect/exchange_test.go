@@ -416,7 +416,7 @@ func TestMessagingFlow(t *testing.T) {
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{Plan: "plan_messaging_growth_monthly"})
 
-		o, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, false)
+		o, err := f.afterSignIn(ctx, flow, who.ProfileID, false)
 		require.NoError(t, err)
 		require.NotEmpty(t, o.Error)
 		require.Empty(t, o.Redirect)
@@ -425,7 +425,7 @@ func TestMessagingFlow(t *testing.T) {
 		require.False(t, had, "nothing subscribed")
 		require.Zero(t, f.stats(t, p).Completions)
 
-		_, err = f.svc.Finalize(ctx, who, flow)
+		_, err = f.finalize(ctx, who, flow)
 		requireKind(t, err, core.KindPaymentRequired, "subscription_required", "")
 	})
 
@@ -436,7 +436,7 @@ func TestMessagingFlow(t *testing.T) {
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{Plan: "plan_messaging_growth_monthly", State: "paid"})
 
-		o, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, false)
+		o, err := f.afterSignIn(ctx, flow, who.ProfileID, false)
 		require.NoError(t, err)
 		require.Empty(t, o.Redirect)
 		require.Empty(t, o.Error)
@@ -445,7 +445,7 @@ func TestMessagingFlow(t *testing.T) {
 		sessions := f.payments.Sessions()
 		require.Len(t, sessions, 1)
 		cs := sessions[0]
-		require.Equal(t, flow, cs.Reference)
+		require.Equal(t, f.svc.CheckoutReference(flow), cs.Reference, "the checkout carries a digest of the flow id, never the id")
 		require.Equal(t, who.ProfileID, cs.ProfileID)
 		require.Equal(t, "plan_messaging_growth_monthly", cs.PlanID)
 		params, err := f.payments.Params(cs.ID)
@@ -461,7 +461,7 @@ func TestMessagingFlow(t *testing.T) {
 		v, err := f.svc.Context(ctx, flow)
 		require.NoError(t, err)
 		require.True(t, v.Active, "the flow waits")
-		_, err = f.svc.Finalize(ctx, who, flow)
+		_, err = f.finalize(ctx, who, flow)
 		requireKind(t, err, core.KindConflict, "payment_pending", "")
 
 		require.NoError(t, f.payments.Complete(cs.ID))
@@ -480,12 +480,12 @@ func TestMessagingFlow(t *testing.T) {
 		p := f.partner(t, core.LineMessaging)
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{Plan: "plan_messaging_growth_annual"})
-		o, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, false)
+		o, err := f.afterSignIn(ctx, flow, who.ProfileID, false)
 		require.NoError(t, err)
 		require.NotEmpty(t, o.Error)
 		require.Empty(t, o.CheckoutURL)
 		require.Empty(t, o.Redirect)
-		_, err = f.svc.Finalize(ctx, who, flow)
+		_, err = f.finalize(ctx, who, flow)
 		requireKind(t, err, core.KindUnavailable, "", "")
 		require.Len(t, f.reports.take(), 2, "the provider's failures are reported")
 		v, err := f.svc.Context(ctx, flow)
@@ -500,14 +500,14 @@ func TestMessagingFlow(t *testing.T) {
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{Plan: "plan_messaging_growth_monthly"})
 
-		redirect, err := f.svc.Finalize(ctx, who, flow)
+		redirect, err := f.finalize(ctx, who, flow)
 		require.NoError(t, err)
 		sessions := f.payments.Sessions()
 		require.Len(t, sessions, 1)
 		require.Equal(t, sessions[0].URL, redirect, "the checkout, not the partner")
 		require.Zero(t, f.codes.Len(), "no code before the payment")
 
-		_, err = f.svc.Finalize(ctx, who, flow)
+		_, err = f.finalize(ctx, who, flow)
 		requireKind(t, err, core.KindConflict, "payment_pending", "")
 		require.NoError(t, f.payments.Complete(sessions[0].ID))
 		redirect, err = f.svc.StripeReturn(ctx, flow, sessions[0].ID)

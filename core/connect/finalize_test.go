@@ -21,7 +21,7 @@ func TestFinalize(t *testing.T) {
 		p := f.partner(t, core.LineDrive, callbackQuery)
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{State: "fin al"})
-		redirect, err := f.svc.Finalize(ctx, who, flow)
+		redirect, err := f.finalize(ctx, who, flow)
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(redirect, callbackQuery+"&code="), redirect)
 		code, state := codeOf(t, redirect)
@@ -31,7 +31,7 @@ func TestFinalize(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, who.ProfileID, ex.Profile.ID)
 
-		_, err = f.svc.Finalize(ctx, who, flow)
+		_, err = f.finalize(ctx, who, flow)
 		requireKind(t, err, core.KindInvalid, "invalid_request", "connect")
 	})
 
@@ -43,7 +43,7 @@ func TestFinalize(t *testing.T) {
 		flow := f.start(t, p, connect.StartInput{})
 		key := who
 		key.Via, key.Line = core.AuthAPIKey, core.LineDrive
-		_, err := f.svc.Finalize(ctx, key, flow)
+		_, err := f.finalize(ctx, key, flow)
 		requireKind(t, err, core.KindForbidden, "forbidden", "")
 		v, err := f.svc.Context(ctx, flow)
 		require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestFinalize(t *testing.T) {
 		f := newFixture(t)
 		_, who := f.merchant(t)
 		for _, id := range []string{"", "nope", strings.Repeat("f", 129)} {
-			_, err := f.svc.Finalize(ctx, who, id)
+			_, err := f.finalize(ctx, who, id)
 			requireKind(t, err, core.KindInvalid, "invalid_request", "connect")
 		}
 	})
@@ -66,9 +66,9 @@ func TestFinalize(t *testing.T) {
 		p := f.partner(t, core.LineDrive)
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{})
-		_, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, true)
+		_, err := f.afterSignIn(ctx, flow, who.ProfileID, true)
 		require.NoError(t, err)
-		_, err = f.svc.Finalize(ctx, who, flow)
+		_, err = f.finalize(ctx, who, flow)
 		requireKind(t, err, core.KindConflict, "payment_pending", "")
 		_, err = f.store.LinkFor(ctx, who.ProfileID, p.app.ID)
 		requireKind(t, err, core.KindNotFound, "", "")
@@ -84,11 +84,11 @@ func TestStripeReturn(t *testing.T) {
 	pending := func(t *testing.T, f *fixture, p partner, who core.Principal) (flow string, cs core.CheckoutSession) {
 		t.Helper()
 		flow = f.start(t, p, connect.StartInput{State: "paid st"})
-		_, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, true)
+		_, err := f.afterSignIn(ctx, flow, who.ProfileID, true)
 		require.NoError(t, err)
 		plan, err := f.plans.Get(ctx, "plan_drive_plus_monthly")
 		require.NoError(t, err)
-		cs, err = f.payments.CreateCheckoutSession(ctx, portsParams(who, plan, f.svc.CheckoutReturn(), flow))
+		cs, err = f.payments.CreateCheckoutSession(ctx, portsParams(who, plan, f.svc.CheckoutReturn(), f.svc.CheckoutReference(flow)))
 		require.NoError(t, err)
 		return flow, cs
 	}
@@ -127,7 +127,7 @@ func TestStripeReturn(t *testing.T) {
 		otherFlow, otherCS := pending(t, f, p, who)
 		plan, err := f.plans.Get(ctx, "plan_drive_plus_monthly")
 		require.NoError(t, err)
-		strangers, err := f.payments.CreateCheckoutSession(ctx, portsParams(stranger, plan, "", flow))
+		strangers, err := f.payments.CreateCheckoutSession(ctx, portsParams(stranger, plan, "", f.svc.CheckoutReference(flow)))
 		require.NoError(t, err)
 		require.NoError(t, f.payments.Complete(otherCS.ID))
 		require.NoError(t, f.payments.Complete(strangers.ID))
@@ -176,7 +176,7 @@ func TestStripeReturn(t *testing.T) {
 		p := f.partner(t, core.LineDrive)
 		_, who := f.merchant(t)
 		flow := f.start(t, p, connect.StartInput{})
-		_, err := f.svc.AfterSignIn(ctx, flow, who.ProfileID, true)
+		_, err := f.afterSignIn(ctx, flow, who.ProfileID, true)
 		require.NoError(t, err)
 		_, err = f.svc.StripeReturn(ctx, flow, "cs_test_x")
 		requireKind(t, err, core.KindUnavailable, "", "")

@@ -2,6 +2,10 @@ package connect
 
 import (
 	"context"
+	"crypto/subtle"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 	"errors"
 
 	"github.com/gellhub/gellhub/core"
@@ -16,6 +20,7 @@ type StartInput struct {
 	Plan      string
 	Product   string
 	Next      string
+	ClientIP  string
 }
 
 // Started is a new flow: the id goes in a cookie, the browser goes to Next
@@ -82,6 +87,9 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Started, error) {
 	if len(in.State) > MaxStateLen {
 		return Started{}, core.Invalid("state", "state must be at most 512 characters")
 	}
+	if !utf8.ValidString(in.State) || strings.ContainsFunc(in.State, unicode.IsControl) {
+		return Started{}, core.Invalid("state", "state must be UTF-8 text without control characters, so that it comes back unchanged")
+	}
 	next := in.Next
 	switch next {
 	case "":
@@ -91,13 +99,21 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Started, error) {
 		return Started{}, core.Invalid("next", "next must be register or login")
 	}
 
+	if err := s.limit(ctx, "connect-start:ip:"+in.ClientIP, StartPerIP); err != nil {
+		return Started{}, err
+	}
 	id, err := core.RandomToken(s.cfg.Random, 32)
 	if err != nil {
 		return Started{}, core.Internal(err)
 	}
+	token, err := core.RandomToken(s.cfg.Random, 16)
+	if err != nil {
+		return Started{}, core.Internal(err)
+	}
+	now := s.now()
 	f := flow{
 		AppID: app.ID, AppName: app.Name, ReturnURL: in.ReturnURL, State: in.State,
-		Line: line, PlanID: in.Plan, Next: next, CreatedAt: s.now(),
+		Line: line, PlanID: in.Plan, Next: next, Token: token, CreatedAt: now, ExpiresAt: now.Add(FlowTTL),
 	}
 	if err := s.saveFlow(ctx, id, f); err != nil {
 		return Started{}, err
@@ -106,13 +122,15 @@ func (s *Service) Start(ctx context.Context, in StartInput) (Started, error) {
 	return Started{FlowID: id, Next: next}, nil
 }
 
-// View is what the sign-in pages may know of a flow. No secrets.
+// View is what the sign-in pages may know of a flow, and the token they
+// send back with login or register to continue it.
 type View struct {
 	Active  bool
 	Product core.ProductLine
 	AppName string
 	PlanID  string
 	Next    string
+	Token   string
 }
 
 // Context describes the flow of flowID; an unknown or expired one is not
@@ -125,8 +143,12 @@ func (s *Service) Context(ctx context.Context, flowID string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	return View{Active: true, Product: f.Line, AppName: f.AppName, PlanID: f.PlanID, Next: f.Next}, nil
+	return View{Active: true, Product: f.Line, AppName: f.AppName, PlanID: f.PlanID, Next: f.Next, Token: f.Token}, nil
 }
+
+// CheckoutReference is what a checkout started in flowID carries back
+// (ports.CheckoutParams.Reference).
+func (s *Service) CheckoutReference(flowID string) string { return reference(flowID) }
 
 // CheckoutReturn is where a paid plan's checkout sends the browser back to
 // during a connect flow, with Stripe's placeholder for the session id.
@@ -154,13 +176,26 @@ func (o Outcome) err() error {
 // With a payment pending (a paid plan at registration) the flow waits for
 // the checkout's return; otherwise it completes and the answer carries the
 // partner's return URL with a fresh code.
-func (s *Service) AfterSignIn(ctx context.Context, flowID, profileID string, paymentPending bool) (Outcome, error) {
+//
+// token must be the flow's (GET context hands it to the sign-in page): a
+// sign-in that does not send it leaves the flow alone (ok false), so a flow
+// planted by another site never completes behind the person's back.
+func (s *Service) AfterSignIn(ctx context.Context, flowID, token, profileID string, paymentPending bool) (o Outcome, ok bool, err error) {
 	f, err := s.loadFlow(ctx, flowID)
 	if err != nil {
-		return Outcome{}, err
+		return Outcome{}, false, err
 	}
+	if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(f.Token)) != 1 {
+		return Outcome{}, false, nil
+	}
+	o, err = s.afterSignIn(ctx, flowID, f, profileID, paymentPending)
+	return o, true, err
+}
+
+func (s *Service) afterSignIn(ctx context.Context, flowID string, f flow, profileID string, paymentPending bool) (Outcome, error) {
 	if paymentPending {
 		f.PaymentPending, f.ProfileID = true, profileID
+		f.ExpiresAt = s.now().Add(PaymentTTL)
 		return Outcome{}, s.saveFlow(ctx, flowID, f)
 	}
 	if f.PaymentPending {
@@ -181,34 +216,44 @@ func (s *Service) AfterSignIn(ctx context.Context, flowID, profileID string, pay
 	return Outcome{Redirect: url}, nil
 }
 
+// Finalized is where finalize sends the browser: back to the partner
+// (Redirect, the flow is over) or to a checkout first (CheckoutURL, the flow
+// waits for its return).
+type Finalized struct {
+	Redirect    string
+	CheckoutURL string
+}
+
 // Finalize completes the flow for the signed-in caller (the browser's
-// session) and returns the partner's return URL with code and state.
-func (s *Service) Finalize(ctx context.Context, who core.Principal, flowID string) (string, error) {
+// session) and returns the partner's return URL with code and state, or
+// the checkout a paid messaging plan needs first.
+func (s *Service) Finalize(ctx context.Context, who core.Principal, flowID string) (Finalized, error) {
 	if err := who.RequireSession(); err != nil {
-		return "", err
+		return Finalized{}, err
 	}
 	f, err := s.loadFlow(ctx, flowID)
 	if err != nil {
-		return "", err
+		return Finalized{}, err
 	}
 	if f.PaymentPending {
-		return "", core.Conflict("payment_pending", "finish the checkout first: the flow continues when the payment returns")
+		return Finalized{}, core.Conflict("payment_pending", "finish the checkout first: the flow continues when the payment returns")
 	}
 	if f.Line == core.LineMessaging {
 		o, done, err := s.ensureMessaging(ctx, flowID, &f, who.ProfileID)
 		if err != nil {
-			return "", err
+			return Finalized{}, err
 		}
 		if done {
 			if o.CheckoutURL != "" {
 				// The browser pays first; the checkout returns through
 				// stripe-return, which completes the flow.
-				return o.CheckoutURL, nil
+				return Finalized{CheckoutURL: o.CheckoutURL}, nil
 			}
-			return "", o.err()
+			return Finalized{}, o.err()
 		}
 	}
-	return s.complete(ctx, flowID, f, who.ProfileID)
+	url, err := s.complete(ctx, flowID, f, who.ProfileID)
+	return Finalized{Redirect: url}, err
 }
 
 // StripeReturn completes a flow whose payment was pending, once the
@@ -234,7 +279,7 @@ func (s *Service) StripeReturn(ctx context.Context, flowID, sessionID string) (s
 	if err != nil {
 		return "", core.Errorf("checkout session", err)
 	}
-	if cs.Reference != flowID || cs.ProfileID != f.ProfileID {
+	if cs.Reference != reference(flowID) || cs.ProfileID != f.ProfileID {
 		return "", core.Invalid("session_id", "this checkout session belongs to another flow")
 	}
 	if cs.Status != core.CheckoutComplete || !cs.Paid {
@@ -245,11 +290,21 @@ func (s *Service) StripeReturn(ctx context.Context, flowID, sessionID string) (s
 
 // complete links the profile to the app, issues a one-time code bound to
 // the app, ends the flow and returns the partner's return URL.
-func (s *Service) complete(ctx context.Context, flowID string, f flow, profileID string) (string, error) {
+func (s *Service) complete(ctx context.Context, flowID string, f flow, profileID string) (url string, err error) {
 	app, err := s.cfg.Developer.ActiveAppByID(ctx, f.AppID)
 	if err != nil {
 		return "", err
 	}
+	if err := s.claimFlow(ctx, flowID); err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil { // not completed: the flow may be tried again
+			if serr := s.saveFlow(context.WithoutCancel(ctx), flowID, f); serr != nil && serr != errNoFlow {
+				s.cfg.Report(ctx, core.Errorf("restore connect flow", serr))
+			}
+		}
+	}()
 	// The URI was registered at start; the developer may have removed it
 	// since (a compromised callback, say): no code goes to it then.
 	if !app.AllowsRedirect(f.ReturnURL) {
@@ -271,9 +326,6 @@ func (s *Service) complete(ctx context.Context, flowID string, f flow, profileID
 	g := core.ConnectGrant{AppID: app.ID, ProfileID: profileID, LinkID: link.ID, State: f.State, Line: f.Line, PlanID: f.PlanID, IssuedAt: now}
 	if err := s.cfg.Codes.PutCode(ctx, codeKey(app.ID, code), g, CodeTTL); err != nil {
 		return "", core.Errorf("issue code", err)
-	}
-	if err := s.cfg.Flows.Delete(ctx, flowKey(flowID)); err != nil {
-		s.cfg.Report(ctx, core.Errorf("end connect flow", err))
 	}
 	s.record(ctx, app.ID, core.StatCompletions)
 	return withCodeAndState(f.ReturnURL, code, f.State), nil
@@ -322,12 +374,13 @@ func (s *Service) ensureMessaging(ctx context.Context, flowID string, f *flow, p
 	if err := s.cfg.Store.SetSubscription(ctx, sub); err != nil {
 		return Outcome{}, false, core.Errorf("subscribe to messaging", err)
 	}
-	cs, err := s.cfg.Payments.CreateCheckoutSession(ctx, checkoutParams(p, plan, s.CheckoutReturn(), flowID))
+	cs, err := s.cfg.Payments.CreateCheckoutSession(ctx, checkoutParams(p, plan, s.CheckoutReturn(), reference(flowID)))
 	if err != nil {
 		s.cfg.Report(ctx, core.Errorf("connect checkout", err))
 		return Outcome{Error: "the payment page could not be opened; try again", unavailable: true}, true, nil
 	}
 	f.PaymentPending, f.ProfileID = true, profileID
+	f.ExpiresAt = s.now().Add(PaymentTTL)
 	if err := s.saveFlow(ctx, flowID, *f); err != nil {
 		return Outcome{}, false, err
 	}

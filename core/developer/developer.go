@@ -68,7 +68,7 @@ func (s *Service) Create(ctx context.Context, who core.Principal, in AppInput) (
 	if err := who.RequireSession(); err != nil {
 		return CreatedApp{}, err
 	}
-	name, err := core.CleanText("name", in.Name, core.MaxNameLen, true)
+	name, err := appName(in.Name)
 	if err != nil {
 		return CreatedApp{}, err
 	}
@@ -154,7 +154,7 @@ func (s *Service) Update(ctx context.Context, who core.Principal, id string, p A
 	var uris []string
 	var err error
 	if p.Name != nil {
-		if name, err = core.CleanText("name", *p.Name, core.MaxNameLen, true); err != nil {
+		if name, err = appName(*p.Name); err != nil {
 			return core.PartnerApp{}, err
 		}
 	}
@@ -441,4 +441,17 @@ func (s *Service) ActiveAppByID(ctx context.Context, id string) (core.PartnerApp
 // AppByIDAnyStatus returns an app by id whatever its status, for listings.
 func (s *Service) AppByIDAnyStatus(ctx context.Context, id string) (core.PartnerApp, error) {
 	return s.apps.AppByID(ctx, id)
+}
+
+// appName validates an app's name. People see it on gellhub's own sign-in
+// pages ("connect it to …"), so it may not pass itself off as gellhub.
+func appName(s string) (string, error) {
+	name, err := core.CleanText("name", s, core.MaxNameLen, true)
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(strings.ToLower(strings.ReplaceAll(name, " ", "")), "gellhub") {
+		return "", core.Invalid("name", "an app's name may not contain gellhub")
+	}
+	return name, nil
 }

@@ -17,6 +17,9 @@ type registerRequest struct {
 	PlanID      string `json:"planId"`
 	SuccessURL  string `json:"successUrl"`
 	CancelURL   string `json:"cancelUrl"`
+	// ConnectFlow is GET /api/integrations/connect/context's connectFlow:
+	// sent, it continues the embedded connect flow of this browser.
+	ConnectFlow string `json:"connectFlow"`
 }
 
 type registerResponse struct {
@@ -45,12 +48,11 @@ func (s *Server) register(c *fiber.Ctx) error {
 		AccountType: req.AccountType, PlanID: req.PlanID,
 		SuccessURL: req.SuccessURL, CancelURL: req.CancelURL, ClientIP: rateKeyIP(s.clientIP(c)),
 	}
-	flowID := c.Cookies(ConnectCookie)
-	if flowID != "" && s.Connect != nil {
+	if flowID := s.flowID(c); flowID != "" && req.ConnectFlow != "" && s.Connect != nil {
 		// In a connect flow a paid plan's checkout returns through the
 		// flow, which then sends the browser back to the partner.
-		if v, err := s.Connect.Context(c.UserContext(), flowID); err == nil && v.Active {
-			in.SuccessURL, in.CheckoutReference = s.Connect.CheckoutReturn(), flowID
+		if v, err := s.Connect.Context(c.UserContext(), flowID); err == nil && v.Active && v.Token == req.ConnectFlow {
+			in.SuccessURL, in.CheckoutReference = s.Connect.CheckoutReturn(), s.Connect.CheckoutReference(flowID)
 		}
 	}
 	r, err := s.Accounts.Register(c.UserContext(), in)
@@ -72,7 +74,7 @@ func (s *Server) register(c *fiber.Ctx) error {
 		RequiresPayment: r.RequiresPayment, CheckoutURL: r.CheckoutURL, CheckoutError: r.CheckoutError,
 	}
 	var checkout string
-	out.ConnectRedirect, checkout, out.ConnectError = s.continueConnect(c, p.ID, r.RequiresPayment)
+	out.ConnectRedirect, checkout, out.ConnectError = s.continueConnect(c, req.ConnectFlow, p.ID, r.RequiresPayment)
 	if checkout != "" {
 		out.CheckoutURL = checkout
 	}
@@ -80,8 +82,9 @@ func (s *Server) register(c *fiber.Ctx) error {
 }
 
 type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	ConnectFlow string `json:"connectFlow"` // as in registerRequest
 }
 
 type loginResponse struct {
@@ -104,7 +107,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	s.setSessionCookie(c, r.SessionToken, r.SessionExpires)
 	out := loginResponse{ProfileID: r.Profile.ID, Email: r.Profile.Email, DisplayName: r.Profile.DisplayName}
-	out.ConnectRedirect, out.CheckoutURL, out.ConnectError = s.continueConnect(c, r.Profile.ID, false)
+	out.ConnectRedirect, out.CheckoutURL, out.ConnectError = s.continueConnect(c, req.ConnectFlow, r.Profile.ID, false)
 	if out.ConnectRedirect != "" {
 		c.Set(fiber.HeaderCacheControl, "no-store") // it carries a one-time code
 	}
@@ -112,7 +115,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {
-	if err := s.Accounts.Logout(c.UserContext(), c.Cookies(SessionCookie)); err != nil {
+	if err := s.Accounts.Logout(c.UserContext(), s.sessionToken(c)); err != nil {
 		return err
 	}
 	s.clearSessionCookie(c)

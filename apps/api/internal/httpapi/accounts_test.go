@@ -183,8 +183,12 @@ func TestSecureCookieOnHTTPS(t *testing.T) {
 		"email": uniqueEmail("secure"), "password": "long enough pw", "displayName": "S", "accountType": "drive",
 	})
 	require.Equal(t, http.StatusCreated, r.status)
-	require.True(t, r.cookie.Secure)
-	require.True(t, r.cookie.HttpOnly)
+	c := r.cookies["__Host-"+SessionCookie]
+	require.NotNil(t, c, "over https the session cookie is __Host- prefixed")
+	require.True(t, c.Secure)
+	require.True(t, c.HttpOnly)
+	me := s.do("GET", "/api/me", nil, withCookie("__Host-"+SessionCookie, c.Value))
+	require.Equal(t, http.StatusOK, me.status)
 }
 
 func TestRateLimits(t *testing.T) {

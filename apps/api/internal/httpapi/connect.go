@@ -14,18 +14,29 @@ import (
 )
 
 // ConnectCookie carries a connect flow's server-side id, never its values.
+// Over https it is __Host-gellhub_connect: a sibling subdomain cannot set
+// or overwrite a __Host- cookie.
 const ConnectCookie = "gellhub_connect"
+
+func (s *Server) connectCookieName() string {
+	if s.SecureCookies {
+		return "__Host-" + ConnectCookie
+	}
+	return ConnectCookie
+}
+
+func (s *Server) flowID(c *fiber.Ctx) string { return c.Cookies(s.connectCookieName()) }
 
 func (s *Server) setConnectCookie(c *fiber.Ctx, flowID string) {
 	c.Cookie(&fiber.Cookie{
-		Name: ConnectCookie, Value: flowID, Path: "/", MaxAge: int(connect.FlowTTL / time.Second),
-		Expires: time.Now().Add(connect.FlowTTL), HTTPOnly: true, Secure: s.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
+		Name: s.connectCookieName(), Value: flowID, Path: "/", MaxAge: int(connect.PaymentTTL / time.Second),
+		Expires: time.Now().Add(connect.PaymentTTL), HTTPOnly: true, Secure: s.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 }
 
 func (s *Server) clearConnectCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{
-		Name: ConnectCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
+		Name: s.connectCookieName(), Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
 		HTTPOnly: true, Secure: s.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 }
@@ -47,6 +58,7 @@ func (s *Server) connectStart(c *fiber.Ctx) error {
 		}
 		*q.dst = v
 	}
+	in.ClientIP = rateKeyIP(s.clientIP(c))
 	started, err := s.Connect.Start(c.UserContext(), in)
 	if err != nil {
 		return s.pageError(c, err)
@@ -57,14 +69,18 @@ func (s *Server) connectStart(c *fiber.Ctx) error {
 }
 
 func (s *Server) connectContext(c *fiber.Ctx) error {
-	v, err := s.Connect.Context(c.UserContext(), c.Cookies(ConnectCookie))
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderVary, "Cookie")
+	v, err := s.Connect.Context(c.UserContext(), s.flowID(c))
 	if err != nil {
 		return err
 	}
 	if !v.Active {
 		return c.JSON(fiber.Map{"active": false})
 	}
-	out := fiber.Map{"active": true, "product": string(v.Product), "name": v.AppName, "next": v.Next}
+	// connectFlow goes back in the login or register body: only a page that
+	// showed the person which app they connect can continue the flow.
+	out := fiber.Map{"active": true, "product": string(v.Product), "name": v.AppName, "next": v.Next, "connectFlow": v.Token}
 	if v.PlanID != "" {
 		out["planId"] = v.PlanID
 	}
@@ -72,13 +88,17 @@ func (s *Server) connectContext(c *fiber.Ctx) error {
 }
 
 func (s *Server) connectFinalize(c *fiber.Ctx) error {
-	url, err := s.Connect.Finalize(c.UserContext(), principal(c), c.Cookies(ConnectCookie))
+	r, err := s.Connect.Finalize(c.UserContext(), principal(c), s.flowID(c))
 	if err != nil {
 		return err
 	}
-	s.clearConnectCookie(c)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(fiber.Map{"redirectUrl": url})
+	if r.CheckoutURL != "" {
+		// Pay first: the flow (and its cookie) waits for stripe-return.
+		return c.JSON(fiber.Map{"redirectUrl": r.CheckoutURL, "paymentRequired": true})
+	}
+	s.clearConnectCookie(c)
+	return c.JSON(fiber.Map{"redirectUrl": r.Redirect, "paymentRequired": false})
 }
 
 func (s *Server) connectStripeReturn(c *fiber.Ctx) error {
@@ -86,7 +106,7 @@ func (s *Server) connectStripeReturn(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, err)
 	}
-	url, err := s.Connect.StripeReturn(c.UserContext(), c.Cookies(ConnectCookie), sessionID)
+	url, err := s.Connect.StripeReturn(c.UserContext(), s.flowID(c), sessionID)
 	if err != nil {
 		return s.pageError(c, err)
 	}
@@ -130,9 +150,24 @@ type exchangeResponse struct {
 	State                    string            `json:"state"`
 }
 
+// requireCredentials refuses a back-channel body without its client
+// credentials as the bad request it is (a wrong value is 401).
+func requireCredentials(clientID, secret string) error {
+	if clientID == "" {
+		return core.Invalid("client_id", "client_id is required")
+	}
+	if secret == "" {
+		return core.Invalid("client_secret", "client_secret is required")
+	}
+	return nil
+}
+
 func (s *Server) connectExchange(c *fiber.Ctx) error {
 	var req exchangeRequest
 	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := requireCredentials(req.ClientID, req.ClientSecret); err != nil {
 		return err
 	}
 	r, err := s.Connect.Exchange(c.UserContext(), connect.ExchangeInput{
@@ -162,6 +197,9 @@ type verifyRequest struct {
 func (s *Server) connectVerify(c *fiber.Ctx) error {
 	var req verifyRequest
 	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := requireCredentials(req.ClientID, req.ClientSecret); err != nil {
 		return err
 	}
 	r, err := s.Connect.Verify(c.UserContext(), connect.VerifyInput{
@@ -212,12 +250,15 @@ func (s *Server) revokeLink(c *fiber.Ctx) error {
 // continueConnect runs after a successful login or register while a connect
 // flow is active: it fills connectRedirect (or checkoutUrl, or
 // connectError) and clears the flow cookie once the flow is done.
-func (s *Server) continueConnect(c *fiber.Ctx, profileID string, paymentPending bool) (redirect, checkout, errMsg string) {
-	flowID := c.Cookies(ConnectCookie)
-	if flowID == "" || s.Connect == nil {
+func (s *Server) continueConnect(c *fiber.Ctx, token, profileID string, paymentPending bool) (redirect, checkout, errMsg string) {
+	flowID := s.flowID(c)
+	if flowID == "" || token == "" || s.Connect == nil {
 		return "", "", ""
 	}
-	o, err := s.Connect.AfterSignIn(c.UserContext(), flowID, profileID, paymentPending)
+	o, ok, err := s.Connect.AfterSignIn(c.UserContext(), flowID, token, profileID, paymentPending)
+	if err == nil && !ok {
+		return "", "", ""
+	}
 	if err != nil {
 		var e *core.Error
 		if errors.As(err, &e) && e.Kind != core.KindInternal && e.Kind != core.KindUnavailable {

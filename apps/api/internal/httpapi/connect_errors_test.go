@@ -207,13 +207,13 @@ func TestConnectExchangeErrors(t *testing.T) {
 				m := s.connectMerchant(app, callback, "s1")
 				s.exchangeCode(app.clientID, other.secret, m.code).requireError(t, http.StatusUnauthorized, "unauthorized", "")
 				s.exchangeCode(app.clientID, app.secret+"x", m.code).requireError(t, http.StatusUnauthorized, "unauthorized", "")
-				s.exchangeCode(app.clientID, "", m.code).requireError(t, http.StatusUnauthorized, "unauthorized", "")
+				s.exchangeCode(app.clientID, "", m.code).requireError(t, http.StatusBadRequest, "invalid_request", "client_secret") // missing is malformed, not wrong
 				require.Equal(t, http.StatusOK, s.exchangeCode(app.clientID, app.secret, m.code).status)
 			})
 			t.Run("unknown_client_is_401", func(t *testing.T) {
 				m := s.connectMerchant(app, callback, "s2")
 				s.exchangeCode("gh_app_doesnotexist000000000", app.secret, m.code).requireError(t, http.StatusUnauthorized, "unauthorized", "")
-				s.exchangeCode("", app.secret, m.code).requireError(t, http.StatusUnauthorized, "unauthorized", "")
+				s.exchangeCode("", app.secret, m.code).requireError(t, http.StatusBadRequest, "invalid_request", "client_id")
 				s.exchangeCode(strings.Repeat("a", 300), app.secret, m.code).requireError(t, http.StatusUnauthorized, "unauthorized", "")
 			})
 			t.Run("missing_or_malformed_fields_are_400", func(t *testing.T) {
@@ -353,7 +353,7 @@ func TestConnectVerifyErrors(t *testing.T) {
 			})
 			t.Run("bad_secret_is_401_before_anything_is_revealed", func(t *testing.T) {
 				s.verifyProfile(app.clientID, other.secret, linkedHere.profileID).requireError(t, http.StatusUnauthorized, "unauthorized", "")
-				s.verifyProfile(app.clientID, "", linkedHere.profileID).requireError(t, http.StatusUnauthorized, "unauthorized", "")
+				s.verifyProfile(app.clientID, "", linkedHere.profileID).requireError(t, http.StatusBadRequest, "invalid_request", "client_secret")
 				s.verifyProfile("gh_app_doesnotexist000000000", app.secret, linkedHere.profileID).requireError(t, http.StatusUnauthorized, "unauthorized", "")
 				s.verifyProfile(app.clientID, other.secret, "").requireError(t, http.StatusUnauthorized, "unauthorized", "")
 			})

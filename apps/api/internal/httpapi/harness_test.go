@@ -255,8 +255,13 @@ type reqOpt func(*http.Request)
 
 func withKey(k string) reqOpt { return func(r *http.Request) { r.Header.Set("x-api-key", k) } }
 
+// withSession sends a session token under both names the server may use
+// (the __Host- one over https).
 func withSession(tok string) reqOpt {
-	return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok}) }
+	return func(r *http.Request) {
+		r.AddCookie(&http.Cookie{Name: SessionCookie, Value: tok})
+		r.AddCookie(&http.Cookie{Name: "__Host-" + SessionCookie, Value: tok})
+	}
 }
 
 func withCookie(name, value string) reqOpt {
@@ -268,6 +273,7 @@ func withHeader(k, v string) reqOpt { return func(r *http.Request) { r.Header.Se
 // do sends a request. body is JSON-encoded unless it is a string (sent raw).
 func (s *testServer) do(method, path string, body any, opts ...reqOpt) reply {
 	s.t.Helper()
+	body = s.withConnectFlow(path, body, opts)
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -293,7 +299,7 @@ func (s *testServer) do(method, path string, body any, opts ...reqOpt) reply {
 	out := reply{status: res.StatusCode, header: res.Header, body: raw, cookies: map[string]*http.Cookie{}}
 	for _, c := range res.Cookies() {
 		out.cookies[c.Name] = c
-		if c.Name == SessionCookie {
+		if c.Name == SessionCookie || c.Name == "__Host-"+SessionCookie {
 			out.cookie = c
 		}
 	}
@@ -336,4 +342,43 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, backend string)) {
 			fn(t, b)
 		})
 	}
+}
+
+// withConnectFlow does what the sign-in pages do: a login or register sent
+// with a connect cookie carries the flow's connectFlow token (from GET
+// context) unless the body already says connectFlow (even empty: the
+// tests of the opt-in set it so).
+func (s *testServer) withConnectFlow(path string, body any, opts []reqOpt) any {
+	m, ok := body.(map[string]any)
+	if !ok || (path != "/api/login" && path != "/api/register") {
+		return body
+	}
+	if _, set := m["connectFlow"]; set {
+		return body
+	}
+	probe := httptest.NewRequest("GET", "/", nil)
+	for _, o := range opts {
+		o(probe)
+	}
+	c, err := probe.Cookie(ConnectCookie)
+	if err != nil || c.Value == "" {
+		return body
+	}
+	req := httptest.NewRequest("GET", "/api/integrations/connect/context", nil)
+	req.AddCookie(c)
+	res, err := s.app.Test(req, -1)
+	require.NoError(s.t, err)
+	defer res.Body.Close()
+	var ctx map[string]any
+	require.NoError(s.t, json.NewDecoder(res.Body).Decode(&ctx))
+	tok, _ := ctx["connectFlow"].(string)
+	if tok == "" {
+		return body
+	}
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	out["connectFlow"] = tok
+	return out
 }

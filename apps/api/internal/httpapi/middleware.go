@@ -107,7 +107,7 @@ func (s *Server) crossOriginProtection(c *fiber.Ctx) error {
 
 // session authenticates the browser session cookie.
 func (s *Server) session(c *fiber.Ctx) error {
-	p, err := s.Accounts.SessionPrincipal(c.UserContext(), c.Cookies(SessionCookie))
+	p, err := s.Accounts.SessionPrincipal(c.UserContext(), s.sessionToken(c))
 	if err != nil {
 		return err
 	}
@@ -142,14 +142,14 @@ func principal(c *fiber.Ctx) core.Principal {
 // setSessionCookie hands the browser its session token.
 func (s *Server) setSessionCookie(c *fiber.Ctx, token string, expires time.Time) {
 	c.Cookie(&fiber.Cookie{
-		Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+		Name: s.sessionCookieName(), Value: token, Path: "/", Expires: expires,
 		HTTPOnly: true, Secure: s.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 }
 
 func (s *Server) clearSessionCookie(c *fiber.Ctx) {
 	c.Cookie(&fiber.Cookie{
-		Name: SessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
+		Name: s.sessionCookieName(), Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
 		HTTPOnly: true, Secure: s.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 }

@@ -49,9 +49,10 @@ button:disabled{opacity:.6}#connect{background:#f0fdfa;border:1px solid #99f6e4;
 (function () {
   var register = {{.Register}};
   var form = document.getElementById('form'), err = document.getElementById('error');
-  var planId = '';
+  var planId = '', connectFlow = '';
   fetch('/api/integrations/connect/context', {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (ctx) {
     if (!ctx.active) return;
+    connectFlow = ctx.connectFlow;
     var box = document.getElementById('connect');
     box.textContent = (register ? 'Create your gellhub account' : 'Sign in') + ' to connect it to ' + ctx.name + '.';
     box.classList.remove('hidden');
@@ -68,6 +69,7 @@ button:disabled{opacity:.6}#connect{background:#f0fdfa;border:1px solid #99f6e4;
     var btn = document.getElementById('submit');
     btn.disabled = true;
     var body = {email: form.email.value, password: form.password.value};
+    if (connectFlow) body.connectFlow = connectFlow;
     if (register) {
       body.displayName = form.displayName.value;
       body.accountType = form.accountType.value;

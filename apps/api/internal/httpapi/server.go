@@ -53,8 +53,18 @@ type Server struct {
 	trusted trustedProxies
 }
 
-// SessionCookie is the name of the browser session cookie.
+// SessionCookie is the name of the browser session cookie. Over https it
+// is __Host-gellhub_session, which a sibling subdomain cannot set.
 const SessionCookie = "gellhub_session"
+
+func (s *Server) sessionCookieName() string {
+	if s.SecureCookies {
+		return "__Host-" + SessionCookie
+	}
+	return SessionCookie
+}
+
+func (s *Server) sessionToken(c *fiber.Ctx) string { return c.Cookies(s.sessionCookieName()) }
 
 // New builds the Fiber app with every route.
 func New(d Deps) *fiber.App {
