@@ -3,10 +3,10 @@ package connect
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-	"errors"
 
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/core/developer"
