@@ -101,3 +101,20 @@ func invisible(r rune) bool {
 	}
 	return false
 }
+
+// ValidID reports whether s can be one of gellhub's ids (or a cursor made of
+// one): 1 to MaxIDLen letters, digits, '_' or '-'. Anything else is not an
+// id at all, so lookups answer "not found" without asking a store (which
+// would choke on a NUL byte, say).
+func ValidID(s string) bool {
+	if s == "" || len(s) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

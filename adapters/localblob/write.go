@@ -76,6 +76,11 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, contentType 
 			Code:    "payload_too_large",
 			Message: fmt.Sprintf("the upload is over its limit of %d bytes", size),
 		}
+	case body.ReadErr != nil && exact:
+		// A presigned PUT whose client broke off: its fault, a 400.
+		e := core.Invalid("body", "the upload body broke off before its Content-Length")
+		e.Err = body.ReadErr
+		return ports.BlobInfo{}, e
 	case body.ReadErr != nil:
 		return ports.BlobInfo{}, fmt.Errorf("localblob put: read the body: %w", body.ReadErr)
 	case err != nil:

@@ -172,7 +172,7 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput) (Verified, error) 
 	if in.ProfileID == "" {
 		return Verified{}, core.Invalid("profile_id", "profile_id is required")
 	}
-	if len(in.ProfileID) > maxIDLen {
+	if !core.ValidID(in.ProfileID) {
 		return Verified{}, core.NotFound("link")
 	}
 	link, err := s.cfg.Links.LinkFor(ctx, in.ProfileID, app.ID)
@@ -235,7 +235,7 @@ func (s *Service) RevokeLink(ctx context.Context, who core.Principal, linkID str
 	if err := who.RequireSession(); err != nil {
 		return err
 	}
-	if linkID == "" || len(linkID) > maxIDLen {
+	if !core.ValidID(linkID) {
 		return core.NotFound("link")
 	}
 	return core.Errorf("revoke link", s.cfg.Links.RevokeLink(ctx, who.ProfileID, linkID, s.now()))

@@ -416,7 +416,7 @@ func checkRedirectURIs(uris []string) ([]string, error) {
 }
 
 func checkID(id string) error {
-	if id == "" || len(id) > core.MaxIDLen || strings.ContainsAny(id, "/?#% ") {
+	if !core.ValidID(id) {
 		return core.NotFound("app")
 	}
 	return nil

@@ -85,7 +85,7 @@ func PageOf(limit int, cursor string) (core.Page, error) {
 	if limit < 1 || limit > MaxPage {
 		return core.Page{}, core.Invalid("limit", "limit must be between 1 and %d", MaxPage)
 	}
-	if len(cursor) > core.MaxIDLen || strings.ContainsAny(cursor, "/?#% ") {
+	if cursor != "" && !core.ValidID(cursor) {
 		return core.Page{}, core.Invalid("cursor", "cursor is not valid")
 	}
 	return core.Page{After: cursor, Limit: limit}, nil
@@ -155,7 +155,7 @@ func (s *Service) CreateCollection(ctx context.Context, who core.Principal, in C
 		c.Date = in.Date
 	}
 	if in.CategoryID != "" {
-		if len(in.CategoryID) > core.MaxIDLen {
+		if !core.ValidID(in.CategoryID) {
 			return core.Collection{}, core.Invalid("categoryId", "categoryId names no category of this studio")
 		}
 		if _, err := s.cfg.Store.CategoryByID(ctx, sid, in.CategoryID); err != nil {
@@ -190,7 +190,7 @@ func (s *Service) collection(ctx context.Context, studioID, id, field string) (c
 	if id == "" {
 		return core.Collection{}, core.Invalid(field, "%s is required", field)
 	}
-	if len(id) > core.MaxIDLen {
+	if !core.ValidID(id) {
 		return core.Collection{}, core.NotFound("collection")
 	}
 	c, err := s.cfg.Store.CollectionByID(ctx, studioID, id)

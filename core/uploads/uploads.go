@@ -8,6 +8,7 @@ package uploads
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"time"
@@ -69,7 +70,8 @@ func (o Owner) keyPrefix() string { return string(o.Line) + "/" + o.ID + "/" }
 
 // Owns reports whether key was issued to o.
 func (o Owner) Owns(key string) bool {
-	return strings.HasPrefix(key, o.keyPrefix()) && !strings.Contains(key, "..")
+	return strings.HasPrefix(key, o.keyPrefix()) && !strings.Contains(key, "..") &&
+		!strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' })
 }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
@@ -276,17 +278,22 @@ func (s *Service) ExpireReservations(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, core.Errorf("expired reservations", err)
 	}
+	// One object that keeps failing must not hold back the others: skip
+	// it (it is tried again next run) and report every failure.
 	n := 0
+	var errs []error
 	for _, r := range rs {
 		if err := s.cfg.Blobs.Delete(ctx, r.StorageKey); err != nil {
-			return n, core.Errorf("expire reservation: delete object", err)
+			errs = append(errs, core.Errorf("expire reservation "+r.ID+": delete object", err))
+			continue
 		}
 		if err := s.cfg.Quota.Release(ctx, r.OwnerID, r.ID); err != nil {
-			return n, core.Errorf("expire reservation", err)
+			errs = append(errs, core.Errorf("expire reservation "+r.ID, err))
+			continue
 		}
 		n++
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 // Usage returns an owner's storage.

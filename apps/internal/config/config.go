@@ -5,6 +5,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"net"
 	"net/netip"
 	"net/url"
@@ -144,9 +145,11 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.MaxFileBytes = 5 << 30
 	if v := getenv("GELLHUB_MAX_FILE_BYTES"); v != "" {
-		var n int64
-		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1 || n > 5<<40 {
-			return Config{}, fmt.Errorf("GELLHUB_MAX_FILE_BYTES must be a number of bytes between 1 and 5 TiB")
+		// At most 5 GiB: a presigned upload is one PUT, and S3 takes no
+		// larger single PUT.
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil || n < 1 || n > 5<<30 {
+			return Config{}, fmt.Errorf("GELLHUB_MAX_FILE_BYTES must be a number of bytes between 1 and 5368709120 (5 GiB)")
 		}
 		c.MaxFileBytes = n
 	}

@@ -135,6 +135,9 @@ func jsonError(err error) error {
 		if field == "" {
 			return core.Invalid("body", "the request body must be a JSON object")
 		}
+		if k := te.Type.Kind().String(); strings.HasPrefix(k, "int") && te.Value == "number" {
+			return core.Invalid(field, "%s must be a whole number within range", field)
+		}
 		return core.Invalid(field, "%s must be of JSON type %s", field, jsonType(te.Type.Kind().String()))
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
 		return core.Invalid("body", "the request body is not valid JSON")

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -58,9 +60,25 @@ func parseRange(h string, size int64) (r ports.ByteRange, ok bool, unsatisfiable
 	return ports.ByteRange{Start: start, End: end}, true, false
 }
 
-// contentDisposition is an inline disposition safe for any file name: an
-// ASCII fallback plus the RFC 5987 UTF-8 form.
-func contentDisposition(name string) string {
+// passiveTypes are the media types served inline: they cannot run script
+// in the API's origin. Everything else (HTML, SVG, XML, scripts…) is served
+// as an attachment, under a sandboxing CSP all the same.
+var passiveTypes = map[string]bool{
+	"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "image/avif": true,
+	"image/heic": true, "image/heif": true, "image/bmp": true, "image/tiff": true,
+	"video/mp4": true, "video/webm": true, "video/quicktime": true, "audio/mpeg": true, "audio/mp4": true,
+	"audio/ogg": true, "audio/wav": true, "audio/webm": true, "text/plain": true,
+}
+
+// isPassive reports whether ct may be shown inline.
+func isPassive(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && passiveTypes[mt]
+}
+
+// contentDisposition is a disposition safe for any file name: an ASCII
+// fallback plus the RFC 5987 UTF-8 form.
+func contentDisposition(kind, name string) string {
 	ascii := make([]byte, 0, len(name))
 	for i := 0; i < len(name); i++ {
 		ch := name[i]
@@ -69,7 +87,7 @@ func contentDisposition(name string) string {
 		}
 		ascii = append(ascii, ch)
 	}
-	return fmt.Sprintf(`inline; filename="%s"; filename*=UTF-8''%s`, ascii, strings.ReplaceAll(url.QueryEscape(name), "+", "%20"))
+	return fmt.Sprintf(`%s; filename="%s"; filename*=UTF-8''%s`, kind, ascii, strings.ReplaceAll(url.QueryEscape(name), "+", "%20"))
 }
 
 // etagMatches implements If-None-Match (weak comparison, "*" and lists).
@@ -112,7 +130,15 @@ func (s *Server) serveMedia(c *fiber.Ctx, m mediaStore) error {
 	c.Set(fiber.HeaderETag, info.ETag)
 	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
 	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set(fiber.HeaderContentDisposition, contentDisposition(claims.Name))
+	// Uploaded bytes are the uploader's: never let them act in this origin
+	// (which serves the sign-in pages and cookie routes).
+	c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'")
+	c.Set("Cross-Origin-Resource-Policy", "cross-origin") // galleries embed media on other sites
+	disposition := "attachment"
+	if isPassive(info.ContentType) {
+		disposition = "inline"
+	}
+	c.Set(fiber.HeaderContentDisposition, contentDisposition(disposition, claims.Name))
 	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), info.ETag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
@@ -151,24 +177,46 @@ func (s *Server) serveMedia(c *fiber.Ctx, m mediaStore) error {
 	// fasthttp copies a body stream into the connection's 4 KiB bufio.Writer
 	// unless the body writes itself out: largeCopy does, in 256 KiB writes
 	// that go straight to the socket. fasthttp closes it when done.
-	c.Context().SetBodyStream(largeCopy{rc}, int(length))
+	c.Context().SetBodyStream(largeCopy{ReadCloser: rc, conn: c.Context().Conn()}, int(length))
 	return nil
 }
+
+// mediaWriteIdle is how long a download may stall: a large file may take
+// as long as it needs (the server's WriteTimeout would cut it) while the
+// client keeps reading.
+const mediaWriteIdle = time.Minute
 
 // mediaBuffer is the copy size of media downloads.
 const mediaBuffer = 256 << 10
 
 var mediaBuffers = sync.Pool{New: func() any { b := make([]byte, mediaBuffer); return &b }}
 
-// largeCopy is a body that writes itself out with a large buffer.
-type largeCopy struct{ io.ReadCloser }
+// largeCopy is a body that writes itself out with a large buffer, moving
+// the connection's write deadline forward before each write.
+type largeCopy struct {
+	io.ReadCloser
+	conn net.Conn
+}
 
 // WriteTo implements io.WriterTo. The wrappers hide ReadFrom/WriteTo so
 // that io.CopyBuffer really uses the buffer.
 func (l largeCopy) WriteTo(w io.Writer) (int64, error) {
 	buf := mediaBuffers.Get().(*[]byte)
 	defer mediaBuffers.Put(buf)
-	return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{l.ReadCloser}, *buf)
+	return io.CopyBuffer(idleWriter{w: w, conn: l.conn}, struct{ io.Reader }{l.ReadCloser}, *buf)
+}
+
+// idleWriter extends the connection's write deadline before each write.
+type idleWriter struct {
+	w    io.Writer
+	conn net.Conn
+}
+
+func (iw idleWriter) Write(p []byte) (int, error) {
+	if iw.conn != nil {
+		_ = iw.conn.SetWriteDeadline(time.Now().Add(mediaWriteIdle))
+	}
+	return iw.w.Write(p)
 }
 
 func (s *Server) galleryMedia(c *fiber.Ctx) error { return s.serveMedia(c, s.Gallery) }

@@ -44,6 +44,14 @@ type Deps struct {
 	// ReadTimeout bounds reading a request's headers and JSON body
 	// (default 30 s); streaming uploads are bounded by stalls instead.
 	ReadTimeout time.Duration
+	// WriteTimeout bounds writing a response (default 30 s); media
+	// downloads are bounded by stalls instead.
+	WriteTimeout time.Duration
+	// MaxUploads caps proxy uploads in flight on this instance (default
+	// 16), and MaxUploadsPerAccount those of one account (default 4):
+	// each holds up to ~48 MiB of part buffers on S3.
+	MaxUploads           int
+	MaxUploadsPerAccount int
 }
 
 // Server holds the handlers' dependencies.
@@ -51,6 +59,7 @@ type Server struct {
 	Deps
 	log     *slog.Logger
 	trusted trustedProxies
+	uploads *uploadSlots
 }
 
 // SessionCookie is the name of the browser session cookie. Over https it
@@ -71,7 +80,16 @@ func New(d Deps) *fiber.App {
 	if d.ReadTimeout <= 0 {
 		d.ReadTimeout = 30 * time.Second
 	}
-	s := &Server{Deps: d, log: d.Log, trusted: parseTrusted(d.TrustedProxies)}
+	if d.WriteTimeout <= 0 {
+		d.WriteTimeout = 30 * time.Second
+	}
+	if d.MaxUploads <= 0 {
+		d.MaxUploads = 16
+	}
+	if d.MaxUploadsPerAccount <= 0 {
+		d.MaxUploadsPerAccount = 4
+	}
+	s := &Server{Deps: d, log: d.Log, trusted: parseTrusted(d.TrustedProxies), uploads: newUploadSlots(d.MaxUploads, d.MaxUploadsPerAccount)}
 	cfg := fiber.Config{
 		AppName:      "gellhub",
 		ErrorHandler: s.errorHandler,
@@ -82,7 +100,7 @@ func New(d Deps) *fiber.App {
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		ReadTimeout:                  d.ReadTimeout,
-		WriteTimeout:                 30 * time.Second,
+		WriteTimeout:                 d.WriteTimeout,
 		IdleTimeout:                  120 * time.Second,
 		DisableStartupMessage:        true,
 		CaseSensitive:                true,

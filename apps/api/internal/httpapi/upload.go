@@ -103,6 +103,12 @@ func (s *Server) galleryUpload(c *fiber.Ctx) error {
 		closeAfter(c)
 		return core.E(core.KindInvalid, "a Content-Length is required for uploads").WithCode("length_required").WithDetail("Content-Length")
 	}
+	release, err := s.uploads.acquire(principal(c).ProfileID)
+	if err != nil {
+		closeAfter(c)
+		return err
+	}
+	defer release()
 	var collectionID, clientName string
 	part, err := multipartFile(c, map[string]*string{"collectionId": &collectionID, "clientName": &clientName})
 	if err != nil {
