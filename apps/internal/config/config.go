@@ -5,10 +5,10 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
-	"strconv"
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
