@@ -15,7 +15,8 @@ type CheckoutParams struct {
 	SuccessURL string // may contain {CHECKOUT_SESSION_ID}
 	CancelURL  string
 	// Reference is echoed back on the session (Stripe's
-	// client_reference_id): the connect flow puts its flow id here.
+	// client_reference_id): the connect flow puts a digest of its flow id
+	// here (never the id itself).
 	Reference string
 }
 

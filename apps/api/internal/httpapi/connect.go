@@ -3,6 +3,8 @@ package httpapi
 import (
 	"errors"
 	"html/template"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -295,6 +297,9 @@ func (s *Server) pageError(c *fiber.Ctx, err error) error {
 		e = core.Internal(nil)
 	}
 	c.Status(statusOf[e.Kind])
+	if e.Kind == core.KindRateLimited {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Max(1, math.Ceil(e.RetryAfter.Seconds())))))
+	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	title := "This link cannot continue"
