@@ -221,11 +221,12 @@ type Streamed struct {
 	Name        string
 }
 
-// Stream stores body as it arrives. At most max bytes are reserved up
-// front (the request's length bounds the file's); more than max, or than
-// the per-file limit, aborts the upload (KindTooLarge), and a body that
-// does not fit the quota is KindQuotaExceeded before anything is stored.
-// On any failure nothing stays stored or reserved.
+// Stream stores body as it arrives. It reserves max bytes (the request's
+// length bounds the file's), or what the quota has left when that is
+// less; a file past the per-file limit or max aborts (KindTooLarge), one
+// past the quota's end aborts with KindQuotaExceeded, so a file that fits
+// exactly is accepted whatever the request's framing. On any failure
+// nothing stays stored or reserved.
 func (s *Service) Stream(ctx context.Context, o Owner, fileName, contentType string, body io.Reader, max int64) (Streamed, error) {
 	if max > s.cfg.MaxFileBytes {
 		max = s.cfg.MaxFileBytes
@@ -244,15 +245,34 @@ func (s *Service) Stream(ctx context.Context, o Owner, fileName, contentType str
 	if err != nil {
 		return Streamed{}, err
 	}
-	r, err := s.reserve(ctx, o, key, max, StreamReservationTTL)
+	// Reserve what the request may carry, or only what the quota has left
+	// when that is less: the stream is then cut at the quota's end (413
+	// quota_exceeded) rather than refused up front for its framing.
+	hold := max
+	u, err := s.cfg.Quota.Usage(ctx, o.ID)
+	if err != nil {
+		return Streamed{}, core.Errorf("usage", err)
+	}
+	left := o.Limit - u.UsedBytes - u.ReservedBytes
+	if left <= 0 {
+		return Streamed{}, errQuota
+	}
+	quotaBound := left < hold
+	if quotaBound {
+		hold = left
+	}
+	r, err := s.reserve(ctx, o, key, hold, StreamReservationTTL)
 	if err != nil {
 		return Streamed{}, err
 	}
-	info, err := s.cfg.Blobs.Put(ctx, key, body, contentType, max)
+	info, err := s.cfg.Blobs.Put(ctx, key, body, contentType, hold)
 	if err != nil {
 		_ = s.cfg.Blobs.Delete(context.WithoutCancel(ctx), key)
 		s.release(ctx, r)
 		if core.IsKind(err, core.KindTooLarge) {
+			if quotaBound {
+				return Streamed{}, errQuota
+			}
 			return Streamed{}, core.E(core.KindTooLarge, "the file is larger than allowed").WithDetail("file")
 		}
 		return Streamed{}, core.Errorf("upload", err)

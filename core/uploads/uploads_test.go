@@ -445,18 +445,35 @@ func TestStream(t *testing.T) {
 		require.EqualValues(t, 100, st.Reservation.Bytes)
 	})
 
-	t.Run("quota_exceeded_before_streaming_reads_nothing", func(t *testing.T) {
+	t.Run("a_file_that_fits_is_taken_whatever_the_request_length", func(t *testing.T) {
 		f := newFixture(t, 1000)
 		f.presign(t, "held.jpg", 900)
-		body := &countingReader{r: bytes.NewReader(make([]byte, 50))}
-		// 50 bytes would fit, but the request's length (200) bounds the
-		// file and does not: refused before a byte is stored.
-		_, err := f.svc.Stream(ctx, f.owner, "a.bin", "application/octet-stream", body, 200)
+		// 100 bytes are left; the request (200) is larger than that, the
+		// file (100, exactly what is left) is not.
+		st, err := f.svc.Stream(ctx, f.owner, "a.bin", "application/octet-stream", bytes.NewReader(make([]byte, 100)), 200)
+		require.NoError(t, err)
+		require.EqualValues(t, 100, st.Info.Size)
+		require.Equal(t, core.Usage{ReservedBytes: 1000}, f.usage(t), "the reservation holds what was left")
+	})
+
+	t.Run("a_file_past_the_quota_is_cut_and_nothing_kept", func(t *testing.T) {
+		f := newFixture(t, 1000)
+		f.presign(t, "held.jpg", 900)
+		_, err := f.svc.Stream(ctx, f.owner, "a.bin", "application/octet-stream", bytes.NewReader(make([]byte, 150)), 200)
 		e := requireKind(t, err, core.KindQuotaExceeded, "")
 		require.Equal(t, "quota_exceeded", e.Code)
-		require.Zero(t, body.n.Load())
-		require.Equal(t, core.Usage{ReservedBytes: 900}, f.usage(t))
+		require.Equal(t, core.Usage{ReservedBytes: 900}, f.usage(t), "nothing counted")
 		f.blobs.requireNothingStored(t)
+	})
+
+	t.Run("a_full_quota_reads_nothing", func(t *testing.T) {
+		f := newFixture(t, 1000)
+		f.presign(t, "held.jpg", 1000)
+		body := &countingReader{r: bytes.NewReader(make([]byte, 50))}
+		_, err := f.svc.Stream(ctx, f.owner, "a.bin", "application/octet-stream", body, 200)
+		requireKind(t, err, core.KindQuotaExceeded, "")
+		require.Zero(t, body.n.Load())
+		require.Equal(t, core.Usage{ReservedBytes: 1000}, f.usage(t))
 	})
 
 	t.Run("empty_file_is_invalid", func(t *testing.T) {
