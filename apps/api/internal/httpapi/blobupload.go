@@ -19,6 +19,7 @@ type LocalUploads interface {
 // stand-in for an S3 presigned PUT. The token fixes the key, the exact
 // length and type, and the expiry; the body streams to disk.
 func (s *Server) localBlobUpload(c *fiber.Ctx) error {
+	allowBrowserUploads(c)
 	token, err := query(c, "t", 4096)
 	if err != nil {
 		closeAfter(c)
@@ -33,4 +34,21 @@ func (s *Server) localBlobUpload(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderETag, info.ETag)
 	return c.SendStatus(fiber.StatusOK)
+}
+
+// allowBrowserUploads lets a page of any origin PUT to a presigned URL, as
+// an S3 bucket with a permissive CORS rule does: the signed token is the
+// whole credential (no cookie is read), so the origin adds nothing.
+func allowBrowserUploads(c *fiber.Ctx) {
+	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+	c.Set(fiber.HeaderAccessControlExposeHeaders, fiber.HeaderETag)
+}
+
+// localBlobPreflight answers the CORS preflight of a browser's PUT.
+func (s *Server) localBlobPreflight(c *fiber.Ctx) error {
+	allowBrowserUploads(c)
+	c.Set(fiber.HeaderAccessControlAllowMethods, fiber.MethodPut)
+	c.Set(fiber.HeaderAccessControlAllowHeaders, fiber.HeaderContentType)
+	c.Set(fiber.HeaderAccessControlMaxAge, "3600")
+	return c.SendStatus(fiber.StatusNoContent)
 }

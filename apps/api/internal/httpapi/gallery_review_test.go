@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,4 +134,30 @@ func TestProxyUploadsInFlightAreBounded(t *testing.T) {
 	r1()
 	_, err = u.acquire("c")
 	require.NoError(t, err, "a released slot is free again")
+}
+
+// TestLocalPresignedPutWorksFromOtherOrigins: a browser on another origin
+// can PUT to the embedded default's presigned URL, as to S3 with CORS.
+func TestLocalPresignedPutWorksFromOtherOrigins(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, "sqlite", options{})
+	pre := s.do("OPTIONS", "/api/blob/upload?t=x", nil,
+		withHeader("Origin", "https://app.partner.example"),
+		withHeader("Access-Control-Request-Method", "PUT"),
+		withHeader("Access-Control-Request-Headers", "content-type"))
+	require.Equal(t, http.StatusNoContent, pre.status)
+	require.Equal(t, "*", pre.header.Get("Access-Control-Allow-Origin"))
+	require.Contains(t, pre.header.Get("Access-Control-Allow-Methods"), "PUT")
+	require.Contains(t, strings.ToLower(pre.header.Get("Access-Control-Allow-Headers")), "content-type")
+
+	a := s.register(uniqueEmail("cors"))
+	key := withKey(a.apiKey)
+	col := s.do("POST", "/api/collections", map[string]any{"name": "C"}, key).json(t)["id"].(string)
+	p := s.do("POST", "/api/upload/presign", map[string]any{"collectionId": col, "fileName": "a.jpg", "contentType": "image/jpeg", "sizeBytes": 3}, key).json(t)
+	u, err := url.Parse(p["uploadUrl"].(string))
+	require.NoError(t, err)
+	put := s.rawDo("PUT", u.RequestURI(), "image/jpeg", []byte("abc"),
+		withHeader("Origin", "https://app.partner.example"), withHeader("Sec-Fetch-Site", "cross-site"))
+	require.Equal(t, http.StatusOK, put.status, "body: %s", put.body)
+	require.Equal(t, "*", put.header.Get("Access-Control-Allow-Origin"))
 }

@@ -144,6 +144,7 @@ func New(d Deps) *fiber.App {
 	api.Get("/media", s.galleryMedia)
 	if d.LocalUploads != nil {
 		api.Put("/blob/upload", s.localBlobUpload)
+		api.Options("/blob/upload", s.localBlobPreflight)
 	}
 
 	api.Post("/developer/apps", s.session, s.createApp)
