@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,38 +183,13 @@ func RunCacheSuite(t *testing.T, open func(t *testing.T) (c ports.Cache, expire 
 			key := fmt.Sprintf("race-%d", r)
 			want := fmt.Sprintf("value-%d", r)
 			cacheSet(t, c, key, []byte(want), long)
-			var (
-				wins   atomic.Int32
-				wg     sync.WaitGroup
-				start  = make(chan struct{})
-				errsMu sync.Mutex
-				errs   []error
-			)
-			for range takers {
-				wg.Go(func() {
-					<-start
-					got, err := c.Take(ctx, key)
-					switch {
-					case err == nil && bytes.Equal(got, []byte(want)):
-						wins.Add(1)
-					case err == nil:
-						err = fmt.Errorf("Take = %q, want %q", got, want)
-						fallthrough
-					case !core.IsKind(err, core.KindNotFound):
-						errsMu.Lock()
-						errs = append(errs, err)
-						errsMu.Unlock()
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-			for _, err := range errs {
-				t.Errorf("round %d: a losing Take: %v (kind %s), want KindNotFound", r, err, core.ErrorKind(err))
-			}
-			if n := wins.Load(); n != 1 {
-				t.Fatalf("round %d: %d of %d concurrent Takes got the value, want exactly 1", r, n, takers)
-			}
+			requireOneWinner(t, "Take", fmt.Sprintf("round %d", r), takers, func() error {
+				got, err := c.Take(ctx, key)
+				if err == nil && !bytes.Equal(got, []byte(want)) {
+					return fmt.Errorf("Take = %q, want %q", got, want)
+				}
+				return err
+			})
 		}
 	})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,38 +139,13 @@ func RunCodeCacheSuite(t *testing.T, open func(t *testing.T) (c ports.CodeCache,
 			want := full
 			want.State = fmt.Sprintf("state-%d", r)
 			codePut(t, c, key, want, long)
-			var (
-				wins   atomic.Int32
-				wg     sync.WaitGroup
-				start  = make(chan struct{})
-				errsMu sync.Mutex
-				errs   []error
-			)
-			for range redeemers {
-				wg.Go(func() {
-					<-start
-					got, err := c.RedeemCode(ctx, key)
-					switch {
-					case err == nil && codeSame(got, want):
-						wins.Add(1)
-					case err == nil:
-						err = fmt.Errorf("RedeemCode = %+v, want %+v", got, want)
-						fallthrough
-					case !core.IsKind(err, core.KindNotFound):
-						errsMu.Lock()
-						errs = append(errs, err)
-						errsMu.Unlock()
-					}
-				})
-			}
-			close(start)
-			wg.Wait()
-			for _, err := range errs {
-				t.Errorf("code %d: a losing RedeemCode: %v (kind %s), want KindNotFound", r, err, core.ErrorKind(err))
-			}
-			if n := wins.Load(); n != 1 {
-				t.Fatalf("code %d: %d of %d concurrent RedeemCodes got the grant, want exactly 1", r, n, redeemers)
-			}
+			requireOneWinner(t, "RedeemCode", fmt.Sprintf("code %d", r), redeemers, func() error {
+				got, err := c.RedeemCode(ctx, key)
+				if err == nil && !codeSame(got, want) {
+					return fmt.Errorf("RedeemCode = %+v, want %+v", got, want)
+				}
+				return err
+			})
 		}
 	})
 }
