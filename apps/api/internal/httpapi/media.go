@@ -122,7 +122,17 @@ func (s *Server) serveMedia(c *fiber.Ctx, m mediaStore) error {
 	if token == "" {
 		return core.Invalid("t", "t (the media token) is required")
 	}
-	info, claims, err := m.StatMedia(c.UserContext(), token)
+	// A plain download opens the object once (its info comes with it); a
+	// conditional or ranged request, or HEAD, needs the info first.
+	var rc io.ReadCloser
+	var info ports.BlobInfo
+	var claims core.MediaClaims
+	head := c.Method() == fiber.MethodHead
+	if head || c.Get(fiber.HeaderRange) != "" || c.Get(fiber.HeaderIfNoneMatch) != "" {
+		info, claims, err = m.StatMedia(c.UserContext(), token)
+	} else {
+		rc, info, claims, err = m.OpenMedia(c.UserContext(), token, nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -158,9 +168,10 @@ func (s *Server) serveMedia(c *fiber.Ctx, m mediaStore) error {
 			rng, status = &r, fiber.StatusPartialContent
 		}
 	}
-	rc, _, _, err := m.OpenMedia(c.UserContext(), token, rng)
-	if err != nil {
-		return err
+	if rc == nil && !head {
+		if rc, _, _, err = m.OpenMedia(c.UserContext(), token, rng); err != nil {
+			return err
+		}
 	}
 	length := info.Size
 	if rng != nil {
@@ -169,8 +180,7 @@ func (s *Server) serveMedia(c *fiber.Ctx, m mediaStore) error {
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, ct)
-	if c.Method() == fiber.MethodHead {
-		rc.Close()
+	if head {
 		c.Response().Header.SetContentLength(int(length))
 		return nil
 	}
