@@ -33,6 +33,9 @@ type Store struct {
 
 	// Storage quotas and the Client Gallery (memstore_storage.go).
 	storage storageState
+
+	// Drive trees and pending object deletions (memstore_drive.go).
+	drive driveState
 }
 
 var (
@@ -41,6 +44,7 @@ var (
 	_ ports.SessionStore  = (*Store)(nil)
 	_ ports.SessionPurger = (*Store)(nil)
 	_ ports.Pinger        = (*Store)(nil)
+	_ ports.DriveStore    = (*Store)(nil)
 )
 
 // NewStore returns an empty store.
@@ -59,6 +63,7 @@ func NewStore() *Store {
 		links:    map[string]core.ConnectLink{},
 		linkPair: map[linkPair]string{},
 		storage:  newStorageState(),
+		drive:    newDriveState(),
 	}
 }
 

@@ -132,5 +132,16 @@ func notFound(err error, what string) error {
 	return err
 }
 
+// constraintName is the constraint that a PostgreSQL error names, "" for
+// any other error: SQLite's result codes do not name the constraint (only
+// its message text does), so SQLite callers probe the tables instead.
+func constraintName(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName
+	}
+	return ""
+}
+
 func isUnique(err error) bool     { return classify(err) == classUnique }
 func isForeignKey(err error) bool { return classify(err) == classForeignKey }

@@ -5,7 +5,7 @@
 //
 // Store implements ports.AccountStore, ports.PlanStore, ports.SessionStore,
 // ports.SessionPurger, ports.PartnerAppStore, ports.LinkStore,
-// ports.QuotaStore, ports.GalleryStore and ports.Pinger. Opening a Store runs the embedded,
+// ports.QuotaStore, ports.GalleryStore, ports.DriveStore and ports.Pinger. Opening a Store runs the embedded,
 // versioned migrations of its dialect (migrations/postgres, migrations/sqlite).
 //
 // Every multi-row change runs in one transaction. Errors are translated by
@@ -64,8 +64,8 @@ const sqliteBusyTimeoutMS = 5000
 //
 // Store implements ports.AccountStore, ports.PlanStore, ports.SessionStore,
 // ports.SessionPurger, ports.PartnerAppStore (partner.go), ports.LinkStore
-// (links.go), ports.QuotaStore (quota.go), ports.GalleryStore (gallery.go)
-// and ports.Pinger.
+// (links.go), ports.QuotaStore (quota.go), ports.GalleryStore (gallery.go),
+// ports.DriveStore (drive.go, drive_tx.go) and ports.Pinger.
 type Store struct {
 	db      *bun.DB
 	dialect string

@@ -179,3 +179,9 @@ func (s *Service) Studio(ctx context.Context, profileID string) (core.Studio, er
 	st, err := s.cfg.Accounts.StudioByProfile(ctx, profileID)
 	return st, core.Errorf("studio", err)
 }
+
+// Drive returns the profile's drive.
+func (s *Service) Drive(ctx context.Context, profileID string) (core.Drive, error) {
+	d, err := s.cfg.Accounts.DriveByProfile(ctx, profileID)
+	return d, core.Errorf("drive", err)
+}
