@@ -8,7 +8,9 @@
 # The S3 tests start their own versitygw (adapters/s3blob/s3test); this
 # script only installs it into .bin/ when missing, so that the tests do not
 # pay the install (about two minutes) themselves. GELLHUB_VERSITYGW names
-# another binary to use instead.
+# another binary to use instead. The same goes for stripe-mock, which the
+# Stripe tests start (adapters/stripe/stripetest); GELLHUB_STRIPE_MOCK names
+# another binary.
 set -euo pipefail
 
 log() { printf 'services: %s\n' "$*" >&2; }
@@ -86,6 +88,23 @@ ensure_versitygw() {
   log "versitygw $VERSITYGW_VERSION ready (.bin/versitygw)"
 }
 
+# Keep in step with stripetest.Version (adapters/stripe/stripetest/stripetest.go).
+STRIPE_MOCK_VERSION=v0.203.0
+
+ensure_stripe_mock() {
+  if [ -n "${GELLHUB_STRIPE_MOCK:-}" ]; then log "stripe-mock: using GELLHUB_STRIPE_MOCK"; return; fi
+  local bin="$repo/.bin"
+  if [ -x "$bin/stripe-mock" ] && [ "$(cat "$bin/stripe-mock.version" 2>/dev/null)" = "$STRIPE_MOCK_VERSION" ]; then
+    log "stripe-mock $STRIPE_MOCK_VERSION ready (.bin/stripe-mock)"; return
+  fi
+  log "installing stripe-mock $STRIPE_MOCK_VERSION into .bin/ (go install)"
+  mkdir -p "$bin"
+  (cd "${TMPDIR:-/tmp}" && GOBIN="$bin" GOFLAGS= go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION")
+  echo "$STRIPE_MOCK_VERSION" > "$bin/stripe-mock.version"
+  log "stripe-mock $STRIPE_MOCK_VERSION ready (.bin/stripe-mock)"
+}
+
 ensure_postgres
 ensure_redis
 ensure_versitygw
+ensure_stripe_mock

@@ -36,6 +36,9 @@ type Store struct {
 
 	// Drive trees and pending object deletions (memstore_drive.go).
 	drive driveState
+
+	// Billing customers and the payment event inbox (memstore_billing.go).
+	billing billingStoreState
 }
 
 var (
@@ -64,6 +67,7 @@ func NewStore() *Store {
 		linkPair: map[linkPair]string{},
 		storage:  newStorageState(),
 		drive:    newDriveState(),
+		billing:  newBillingStoreState(),
 	}
 }
 

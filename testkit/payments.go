@@ -25,11 +25,19 @@ type Payments struct {
 	// …)). Set it while no call is in flight.
 	Fail error
 
+	// FailSubscription, when non-nil, is what Subscription returns
+	// (failure injection: a provider down while an event is applied).
+	// Set it with SetFailSubscription while calls may be in flight.
+	FailSubscription error
+
 	clock ports.Clock
 
 	mu       sync.Mutex
 	sessions map[string]*checkout
 	order    []string // ids, oldest first
+
+	// Customers, subscriptions, invoices and prices (payments_billing.go).
+	billing billingState
 }
 
 type checkout struct {
@@ -43,7 +51,7 @@ var _ ports.Payments = (*Payments)(nil)
 // NewPayments returns a payment provider with no sessions that reads time
 // from clock.
 func NewPayments(clock ports.Clock) *Payments {
-	return &Payments{clock: clock, sessions: map[string]*checkout{}}
+	return &Payments{clock: clock, sessions: map[string]*checkout{}, billing: newBillingState()}
 }
 
 // CreateCheckoutSession implements ports.Payments. It records p and returns
@@ -63,6 +71,9 @@ func (m *Payments) CreateCheckoutSession(_ context.Context, p ports.CheckoutPara
 		ProfileID: p.ProfileID,
 		PlanID:    p.Plan.ID,
 		Reference: p.Reference,
+	}
+	if p.CustomerID != "" {
+		cs.CustomerID = p.CustomerID
 	}
 	m.sessions[id] = &checkout{session: cs, params: p, expiresAt: now.Add(CheckoutLifetime)}
 	m.order = append(m.order, id)
@@ -95,15 +106,23 @@ func (m *Payments) Params(id string) (ports.CheckoutParams, error) {
 }
 
 // Complete pays an open session, as a buyer finishing the payment page
-// would: status complete, Paid, and fresh "cus_test_" customer and
-// "sub_test_" subscription ids. KindNotFound when unknown; KindConflict,
-// code "checkout_not_open", when the session is complete or expired.
+// would: status complete, Paid, the session's customer (a fresh "cus_test_"
+// one when it was opened without) and a fresh "sub_test_" subscription,
+// active until a billing period from now, with the session's profile,
+// line and plan as metadata, and a paid invoice and charge. KindNotFound
+// when unknown; KindConflict, code "checkout_not_open", when the session
+// is complete or expired.
 func (m *Payments) Complete(id string) error {
-	return m.settle(id, func(s *core.CheckoutSession) {
+	now := m.clock.Now().UTC()
+	return m.settleWith(id, func(c *checkout) {
+		s := &c.session
 		s.Status = core.CheckoutComplete
 		s.Paid = true
-		s.CustomerID = "cus_test_" + rand.Text()
+		if s.CustomerID == "" {
+			s.CustomerID = "cus_test_" + rand.Text()
+		}
 		s.SubscriptionID = "sub_test_" + rand.Text()
+		m.billing.paid(now, c.params, *s)
 	})
 }
 
@@ -130,6 +149,11 @@ func (m *Payments) Sessions() []core.CheckoutSession {
 
 // settle applies fn to an open session. m.mu is not held.
 func (m *Payments) settle(id string, fn func(s *core.CheckoutSession)) error {
+	return m.settleWith(id, func(c *checkout) { fn(&c.session) })
+}
+
+// settleWith applies fn to an open session's record. m.mu is not held.
+func (m *Payments) settleWith(id string, fn func(c *checkout)) error {
 	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -140,7 +164,7 @@ func (m *Payments) settle(id string, fn func(s *core.CheckoutSession)) error {
 	if c.session.Status != core.CheckoutOpen {
 		return core.Conflict("checkout_not_open", "checkout session is "+string(c.session.Status))
 	}
-	fn(&c.session)
+	fn(c)
 	return nil
 }
 

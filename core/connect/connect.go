@@ -44,7 +44,7 @@ var (
 	VerifyPerClient   = ports.Limit{Rate: 1200, Period: time.Minute, Burst: 600}
 )
 
-// Config wires a Service. Payments and Limiter are optional.
+// Config wires a Service. Payments, Settle and Limiter are optional.
 type Config struct {
 	Developer *developer.Service
 	Accounts  *accounts.Service
@@ -54,10 +54,14 @@ type Config struct {
 	Codes     ports.CodeCache
 	Flows     ports.Cache
 	Payments  ports.Payments
-	Limiter   ports.RateLimiter
-	Clock     ports.Clock
-	Random    io.Reader
-	BaseURL   string
+	// Settle, optional, applies a paid checkout session to the
+	// subscription at once (billing.Service.SyncCheckout), so the partner's
+	// exchange after stripe-return need not wait for the payment webhook.
+	Settle  func(ctx context.Context, checkoutSessionID string) error
+	Limiter ports.RateLimiter
+	Clock   ports.Clock
+	Random  io.Reader
+	BaseURL string
 	// Report receives errors that must not fail a flow (analytics).
 	Report func(ctx context.Context, err error)
 }

@@ -285,6 +285,12 @@ func (s *Service) StripeReturn(ctx context.Context, flowID, sessionID string) (s
 	if cs.Status != core.CheckoutComplete || !cs.Paid {
 		return "", core.Conflict("payment_pending", "the checkout is not paid yet")
 	}
+	if s.cfg.Settle != nil {
+		// Best effort: the payment webhook applies it anyway.
+		if err := s.cfg.Settle(ctx, sessionID); err != nil {
+			s.cfg.Report(ctx, core.Errorf("settle checkout", err))
+		}
+	}
 	return s.complete(ctx, flowID, f, f.ProfileID)
 }
 

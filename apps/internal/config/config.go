@@ -40,7 +40,23 @@ type Config struct {
 	SigningKey     []byte        // GELLHUB_SIGNING_KEY (base64); empty: a key file in the data dir
 	MaxFileBytes   int64         // GELLHUB_MAX_FILE_BYTES
 	S3             S3            // GELLHUB_S3_*
+	Stripe         Stripe        // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, GELLHUB_STRIPE_API_BASE
 }
+
+// Stripe configures payments. With no secret key, payments are simulated
+// (the embedded default's localbilling pages), which production refuses.
+type Stripe struct {
+	SecretKey string // STRIPE_SECRET_KEY: sk_live_…, sk_test_…, or a restricted rk_… key
+	// WebhookSecrets are STRIPE_WEBHOOK_SECRET's comma-separated signing
+	// secrets (whsec_…): several while one is rolled.
+	WebhookSecrets []string
+	// APIBase replaces https://api.stripe.com (GELLHUB_STRIPE_API_BASE):
+	// stripe-mock in development and tests.
+	APIBase string
+}
+
+// SimulatedPayments reports whether payments are simulated: no Stripe key.
+func (c Config) SimulatedPayments() bool { return c.Stripe.SecretKey == "" }
 
 // S3 configures S3-compatible object storage. With no endpoint and no
 // bucket, files live under the data dir instead.
@@ -170,6 +186,9 @@ func Load(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("GELLHUB_S3_ENDPOINT must be an http(s) URL")
 		}
 	}
+	if err := c.loadStripe(getenv); err != nil {
+		return Config{}, err
+	}
 	if v := getenv("GELLHUB_BODY_LIMIT_BYTES"); v != "" {
 		var n int
 		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1024 || n > 64<<20 {
@@ -178,6 +197,47 @@ func Load(getenv func(string) string) (Config, error) {
 		c.BodyLimit = n
 	}
 	return c, nil
+}
+
+// loadStripe reads the payment settings. Production needs Stripe: a secret
+// key (simulated payments are refused) and a webhook secret (without it no
+// payment would ever reach the subscriptions).
+func (c *Config) loadStripe(getenv func(string) string) error {
+	c.Stripe.SecretKey = strings.TrimSpace(getenv("STRIPE_SECRET_KEY"))
+	for _, s := range strings.Split(getenv("STRIPE_WEBHOOK_SECRET"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.Stripe.WebhookSecrets = append(c.Stripe.WebhookSecrets, s)
+		}
+	}
+	c.Stripe.APIBase = strings.TrimRight(strings.TrimSpace(getenv("GELLHUB_STRIPE_API_BASE")), "/")
+	key := c.Stripe.SecretKey
+	switch {
+	case key == "" && c.Env == Production:
+		return fmt.Errorf("STRIPE_SECRET_KEY is required when GELLHUB_ENV=production: simulated payments are refused in production")
+	case key == "" && len(c.Stripe.WebhookSecrets) > 0:
+		return fmt.Errorf("STRIPE_WEBHOOK_SECRET is set but STRIPE_SECRET_KEY is empty: set both, or neither for simulated payments")
+	case key == "" && c.Stripe.APIBase != "":
+		return fmt.Errorf("GELLHUB_STRIPE_API_BASE is set but STRIPE_SECRET_KEY is empty")
+	case key != "" && !strings.HasPrefix(key, "sk_") && !strings.HasPrefix(key, "rk_"):
+		return fmt.Errorf("STRIPE_SECRET_KEY must be a Stripe secret key (sk_…) or restricted key (rk_…)")
+	case key != "" && len(c.Stripe.WebhookSecrets) == 0 && c.Env == Production:
+		return fmt.Errorf("STRIPE_WEBHOOK_SECRET is required when GELLHUB_ENV=production: without it payments never reach the subscriptions")
+	}
+	for _, s := range c.Stripe.WebhookSecrets {
+		if !strings.HasPrefix(s, "whsec_") {
+			return fmt.Errorf("STRIPE_WEBHOOK_SECRET must be comma-separated webhook signing secrets (whsec_…)")
+		}
+	}
+	if b := c.Stripe.APIBase; b != "" {
+		u, err := url.Parse(b)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("GELLHUB_STRIPE_API_BASE must be an http(s) URL")
+		}
+		if c.Env == Production && u.Scheme != "https" {
+			return fmt.Errorf("GELLHUB_STRIPE_API_BASE must be https when GELLHUB_ENV=production")
+		}
+	}
+	return nil
 }
 
 // SecureCookies reports whether cookies get the Secure attribute: always,

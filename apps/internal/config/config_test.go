@@ -38,6 +38,8 @@ func TestEverySetting(t *testing.T) {
 		"GELLHUB_MAX_FILE_BYTES":   "1048576",
 		"GELLHUB_S3_ENDPOINT":      "http://127.0.0.1:7070", "GELLHUB_S3_BUCKET": "media",
 		"GELLHUB_S3_ACCESS_KEY": "ak", "GELLHUB_S3_SECRET_KEY": "sk",
+		"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_new, whsec_old",
+		"GELLHUB_STRIPE_API_BASE": "https://stripe-proxy.example/",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, "https://api.example.com", c.BaseURL, "trailing slash trimmed")
@@ -54,6 +56,31 @@ func TestEverySetting(t *testing.T) {
 	require.True(t, c.S3.Enabled())
 	require.True(t, c.S3.PathStyle, "a custom endpoint defaults to path-style")
 	require.Equal(t, "us-east-1", c.S3.Region)
+	require.False(t, c.SimulatedPayments())
+	require.Equal(t, Stripe{SecretKey: "sk_live_x", WebhookSecrets: []string{"whsec_new", "whsec_old"}, APIBase: "https://stripe-proxy.example"}, c.Stripe)
+}
+
+func TestPaymentsAreSimulatedWithoutAStripeKeyOutsideProduction(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.True(t, c.SimulatedPayments())
+	c, err = Load(env(map[string]string{"STRIPE_SECRET_KEY": "sk_test_x"}))
+	require.NoError(t, err, "development may run without the webhook secret")
+	require.False(t, c.SimulatedPayments())
+	require.Empty(t, c.Stripe.WebhookSecrets)
+	prod := map[string]string{"GELLHUB_ENV": "production", "GELLHUB_BASE_URL": "https://x.example", "GELLHUB_SIGNING_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+	_, err = Load(env(prod))
+	require.ErrorContains(t, err, "STRIPE_SECRET_KEY is required when GELLHUB_ENV=production")
+	prod["STRIPE_SECRET_KEY"] = "sk_live_x"
+	_, err = Load(env(prod))
+	require.ErrorContains(t, err, "STRIPE_WEBHOOK_SECRET is required")
+	prod["STRIPE_WEBHOOK_SECRET"] = "whsec_x"
+	_, err = Load(env(prod))
+	require.NoError(t, err)
+	prod["GELLHUB_STRIPE_API_BASE"] = "http://127.0.0.1:12111"
+	_, err = Load(env(prod))
+	require.Error(t, err, "a plain-http Stripe in production")
 }
 
 func TestBadSettingsAreRefused(t *testing.T) {
@@ -77,6 +104,11 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		"max_file_bytes_garbage":            {"GELLHUB_MAX_FILE_BYTES": "big"},
 		"s3_endpoint_without_bucket":        {"GELLHUB_S3_ENDPOINT": "http://127.0.0.1:7070"},
 		"s3_endpoint_not_a_url":             {"GELLHUB_S3_ENDPOINT": "localhost:7070", "GELLHUB_S3_BUCKET": "b"},
+		"stripe_key_not_secret":             {"STRIPE_SECRET_KEY": "pk_test_x"},
+		"stripe_webhook_without_key":        {"STRIPE_WEBHOOK_SECRET": "whsec_x"},
+		"stripe_webhook_secret_garbage":     {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "secret"},
+		"stripe_api_base_without_key":       {"GELLHUB_STRIPE_API_BASE": "http://127.0.0.1:12111"},
+		"stripe_api_base_not_a_url":         {"STRIPE_SECRET_KEY": "sk_test_x", "GELLHUB_STRIPE_API_BASE": "localhost:12111"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(m))

@@ -1,0 +1,9 @@
+package stripetest
+
+import "syscall"
+
+// sysProcAttr makes the kernel kill stripe-mock when the test binary dies
+// without running its cleanups (a panic, a test timeout's SIGQUIT).
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
