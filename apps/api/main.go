@@ -55,7 +55,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	}
 	deps := httpapi.Deps{
 		Log: log, Accounts: p.Accounts, Plans: p.Plans, Developer: p.Developer, Connect: p.Connect,
-		Gallery: p.Gallery, Checks: checks,
+		Gallery: p.Gallery, Drive: p.Drive, Billing: p.Billing, Checks: checks,
 		BaseURL: cfg.BaseURL, SecureCookies: cfg.SecureCookies(), BodyLimit: cfg.BodyLimit,
 		TrustedProxies: cfg.TrustedProxies,
 	}
@@ -71,7 +71,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
 	if cfg.Embedded() {
-		runner := jobs.NewRunner(log, jobs.Standard(log, p.Clock, p.Store, p.Uploads)...)
+		runner := jobs.NewRunner(log, append(append(jobs.Standard(log, p.Clock, p.Store, p.Uploads), jobs.Drive(log, p.Drive)...), jobs.Billing(log, p.Billing)...)...)
 		go func() { defer close(jobsDone); runner.Run(jobCtx) }()
 	} else {
 		close(jobsDone) // the worker program runs the jobs

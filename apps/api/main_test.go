@@ -123,6 +123,7 @@ func TestEmbeddedDefaultKeepsDataAcrossRestarts(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.NoError(t, stop(), "graceful shutdown")
 	require.Contains(t, logs.String(), "gellhub api listening")
+	require.Contains(t, logs.String(), "PAYMENTS ARE SIMULATED", "the embedded default says loudly that payments are simulated")
 	require.NotContains(t, logs.String(), password)
 
 	base, _, stop = start(t, env)
@@ -179,6 +180,7 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		{"GELLHUB_DATABASE_URL": "mysql://x"},
 		{"GELLHUB_ENV": "production", "GELLHUB_BASE_URL": "http://example.com"},
 		{"GELLHUB_RATE_LIMITS": "maybe"},
+		{"GELLHUB_ENV": "production", "GELLHUB_BASE_URL": "https://example.com", "GELLHUB_SIGNING_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, // simulated payments
 	} {
 		err := run(context.Background(), func(k string) string { return env[k] }, io.Discard, nil)
 		require.Error(t, err)

@@ -38,7 +38,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, started
 		return err
 	}
 	defer p.Close()
-	runner := jobs.NewRunner(log, jobs.Standard(log, p.Clock, p.Store, p.Uploads)...)
+	runner := jobs.NewRunner(log, append(append(jobs.Standard(log, p.Clock, p.Store, p.Uploads), jobs.Drive(log, p.Drive)...), jobs.Billing(log, p.Billing)...)...)
 	names := make([]string, 0, len(runner.Jobs()))
 	for _, j := range runner.Jobs() {
 		names = append(names, j.Name)

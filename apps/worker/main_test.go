@@ -19,6 +19,7 @@ func TestWorkerRunsItsJobsAndStops(t *testing.T) {
 	select {
 	case jobs := <-started:
 		require.Contains(t, jobs, "sessions.purge_expired")
+		require.Contains(t, jobs, "billing.retry_events")
 	case err := <-done:
 		t.Fatalf("worker stopped early: %v", err)
 	case <-time.After(60 * time.Second):

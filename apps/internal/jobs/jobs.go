@@ -2,8 +2,13 @@
 // runs them; the embedded default runs them inside the API process.
 //
 // Every job is idempotent, so several workers may run the same schedule.
-// Jobs that must commit with the change that causes them (webhook
-// deliveries, Stripe event handling) arrive with River in later issues.
+// Stripe's events are handled through a transactional inbox polled by a
+// job: the webhook records each event (payment_events) before it is
+// acknowledged, applies it in the background, and billing.retry_events
+// applies every event still due (a failed or interrupted application)
+// every 10 s, with backoff per event, until it applies or is given up as
+// dead. Jobs that must commit with the change that causes them (outgoing
+// webhook deliveries) arrive in later issues.
 package jobs
 
 import (
@@ -12,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gellhub/gellhub/core/billing"
+	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/uploads"
 	"github.com/gellhub/gellhub/ports"
 )
@@ -20,7 +27,10 @@ import (
 type Job struct {
 	Name  string
 	Every time.Duration
-	Run   func(ctx context.Context) error
+	// Timeout bounds one run (its context's deadline); 0 is Every. A run
+	// that lasts longer than Every delays the next one.
+	Timeout time.Duration
+	Run     func(ctx context.Context) error
 }
 
 // Runner runs jobs on their schedules until its context ends.
@@ -64,7 +74,11 @@ func (r *Runner) runOnce(ctx context.Context, j Job) {
 		return
 	}
 	start := time.Now()
-	runCtx, cancel := context.WithTimeout(ctx, j.Every)
+	timeout := j.Timeout
+	if timeout <= 0 {
+		timeout = j.Every
+	}
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := j.Run(runCtx); err != nil && ctx.Err() == nil {
 		r.log.Error("job failed", "job", j.Name, "err", err)
@@ -105,4 +119,74 @@ func Standard(log *slog.Logger, clock ports.Clock, sessions ports.SessionStore, 
 		})
 	}
 	return out
+}
+
+// Drive returns Drive's periodic jobs: the purge of what has been in the
+// recycle bin for 30 days, and the removal from object storage of the
+// objects of files deleted for good (each permanent delete queues its
+// objects in the same transaction; this job removes them after the
+// commit, so a failure leaves them queued, never lost).
+func Drive(log *slog.Logger, svc *drive.Service) []Job {
+	if svc == nil {
+		return nil
+	}
+	return []Job{
+		{
+			Name:  "drive.purge_trash",
+			Every: time.Hour,
+			Run: func(ctx context.Context) error {
+				n, err := svc.PurgeTrash(ctx)
+				if n > 0 {
+					log.Info("purged the recycle bin's expired items", "count", n)
+				}
+				return err
+			},
+		},
+		{
+			Name:  "drive.delete_objects",
+			Every: time.Minute,
+			Run: func(ctx context.Context) error {
+				n, err := svc.DeleteObjects(ctx)
+				if n > 0 {
+					log.Info("removed the objects of deleted files", "count", n)
+				}
+				return err
+			},
+		},
+	}
+}
+
+// BillingRetryEvery is how often billing.retry_events looks for due
+// payment events, and BillingRetryTimeout how long one run may take: the
+// run is cut short at its deadline (the attempt in flight is then not
+// counted as a failure), so it must leave room for several attempts of
+// billing.ApplyTimeout each.
+const (
+	BillingRetryEvery   = 10 * time.Second
+	BillingRetryTimeout = 2 * time.Minute
+)
+
+// Billing returns billing's periodic job: it applies the payment events
+// (Stripe's webhook deliveries, recorded in the inbox before they were
+// acknowledged) that are due: those whose application failed, with
+// backoff, and those whose application never ran or was cut short (a
+// process stopped), so that none is lost while the provider or the
+// database is down. It runs often so that a webhook whose background
+// application did not happen is applied within seconds.
+func Billing(log *slog.Logger, svc *billing.Service) []Job {
+	if svc == nil {
+		return nil
+	}
+	return []Job{{
+		Name:    "billing.retry_events",
+		Every:   BillingRetryEvery,
+		Timeout: BillingRetryTimeout,
+		Run: func(ctx context.Context) error {
+			n, err := svc.RetryDue(ctx)
+			if n > 0 {
+				log.Info("applied payment events on retry", "count", n)
+			}
+			return err
+		},
+	}}
 }

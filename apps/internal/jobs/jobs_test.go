@@ -37,6 +37,24 @@ func TestRunnerRunsAtStartRepeatsAndStops(t *testing.T) {
 	}
 }
 
+func TestRunnerBoundsARunByItsTimeout(t *testing.T) {
+	t.Parallel()
+	left := make(chan time.Duration, 2)
+	run := func(ctx context.Context) error {
+		dl, ok := ctx.Deadline()
+		require.True(t, ok)
+		left <- time.Until(dl)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := NewRunner(quiet)
+	r.runOnce(ctx, Job{Name: "bounded", Every: time.Hour, Timeout: time.Minute, Run: run})
+	r.runOnce(ctx, Job{Name: "default", Every: time.Hour, Run: run})
+	require.LessOrEqual(t, <-left, time.Minute, "Timeout bounds the run")
+	require.Greater(t, <-left, 59*time.Minute, "without a Timeout, Every does")
+}
+
 func TestStandardPurgesExpiredSessions(t *testing.T) {
 	t.Parallel()
 	store := testkit.NewStore()

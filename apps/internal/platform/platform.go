@@ -18,8 +18,10 @@ import (
 	"github.com/gellhub/gellhub/adapters/redisstore"
 	"github.com/gellhub/gellhub/apps/internal/config"
 	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/billing"
 	"github.com/gellhub/gellhub/core/connect"
 	"github.com/gellhub/gellhub/core/developer"
+	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/gallery"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/core/uploads"
@@ -56,6 +58,8 @@ type Platform struct {
 	Local     *localblob.Store // the embedded default's object storage; nil with S3
 	Uploads   *uploads.Service
 	Gallery   *gallery.Service
+	Drive     *drive.Service
+	Billing   *billing.Service
 	Checks    []Check
 
 	closers    []func() error
@@ -124,11 +128,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 	if err != nil {
 		return nil, err
 	}
+	if err := p.openBilling(cfg, log); err != nil {
+		return nil, err
+	}
+	p.Accounts.SetCheckout(p.Billing.RegistrationCheckout())
 	p.Connect = connect.New(connect.Config{
 		Developer: p.Developer, Accounts: p.Accounts, Store: p.Store, Links: p.Store, Plans: p.Plans,
 		Codes: p.Codes, Flows: p.Cache, Limiter: p.Limiter, Clock: p.Clock, Random: rand.Reader,
-		BaseURL: cfg.BaseURL,
-		Report:  func(ctx context.Context, err error) { log.WarnContext(ctx, "connect side effect failed", "err", err) },
+		Payments: p.Billing.Payments(), Settle: p.Billing.SyncCheckout, BaseURL: cfg.BaseURL,
+		Report: func(ctx context.Context, err error) { log.WarnContext(ctx, "connect side effect failed", "err", err) },
 	})
 	p.Uploads = uploads.New(uploads.Config{
 		Blobs: p.Blobs, Quota: p.Store, Clock: p.Clock, Random: rand.Reader, MaxFileBytes: cfg.MaxFileBytes,
@@ -136,6 +144,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 	p.Gallery = gallery.New(gallery.Config{
 		Store: p.Store, Accounts: p.Accounts, Uploads: p.Uploads, Blobs: p.Blobs, Clock: p.Clock,
 		Random: rand.Reader, SigningKey: p.signingKey, BaseURL: cfg.BaseURL,
+	})
+	p.Drive = drive.New(drive.Config{
+		Store: p.Store, Accounts: p.Accounts, Uploads: p.Uploads, Apps: p.Store, Links: p.Store, Blobs: p.Blobs,
+		Clock: p.Clock, Random: rand.Reader, SigningKey: p.signingKey, BaseURL: cfg.BaseURL,
 	})
 	return p, nil
 }

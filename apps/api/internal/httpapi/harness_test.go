@@ -27,8 +27,10 @@ import (
 	"github.com/gellhub/gellhub/adapters/s3blob"
 	"github.com/gellhub/gellhub/adapters/s3blob/s3test"
 	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/billing"
 	"github.com/gellhub/gellhub/core/connect"
 	"github.com/gellhub/gellhub/core/developer"
+	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/gallery"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/core/uploads"
@@ -48,6 +50,9 @@ type storeUnderTest interface {
 	ports.LinkStore
 	ports.QuotaStore
 	ports.GalleryStore
+	ports.DriveStore
+	ports.BillingStore
+	ports.SimulatedPaymentsStore
 }
 
 type options struct {
@@ -58,6 +63,7 @@ type options struct {
 	checks       []Check
 	proxies      []string
 	payments     bool   // wire testkit.Payments as the payment provider
+	billing      string // "local": localbilling; "stripe-mock": the Stripe adapter on stripe-mock (billing_harness_test.go)
 	dsn          string // "postgres+redis": share this database (a second instance)
 	prefix       string // "postgres+redis": and this Redis key prefix
 	s3           bool   // "postgres+redis": object storage on a real S3 server (versitygw)
@@ -72,12 +78,15 @@ type testServer struct {
 	store    storeUnderTest
 	logs     *testkit.SyncBuffer
 	payments *testkit.Payments
+	// billing is wired with payments or billing set.
+	billing  *billing.Service
 	dsn      string // the PostgreSQL DSN ("postgres+redis")
 	prefix   string // the Redis key prefix ("postgres+redis")
 	blobs    ports.BlobStore
 	memBlobs *testkit.BlobStore // presigned PUTs go through its Upload when set
 	quota    ports.QuotaStore
 	uploads  *uploads.Service
+	drive    *drive.Service
 }
 
 // newTestServer wires the app over backend: "memory", "sqlite" (with the
@@ -162,16 +171,17 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		Clock: clock, Random: rand.Reader, Limiter: limiter, AdminEmails: o.admins,
 	})
 	require.NoError(t, err)
-	var pay ports.Payments
-	if o.payments {
-		ts.payments = testkit.NewPayments(clock)
-		pay = ts.payments
-		acc.SetCheckout(accounts.CheckoutVia(ts.payments))
-	}
 	log := slog.New(slog.NewJSONHandler(ts.logs, nil))
+	var pay ports.Payments
+	var settle func(context.Context, string) error
+	if o.payments || o.billing != "" {
+		ts.billing = newTestBilling(t, ts, ps, o, log)
+		pay, settle = ts.billing.Payments(), ts.billing.SyncCheckout
+		acc.SetCheckout(ts.billing.RegistrationCheckout())
+	}
 	conn := connect.New(connect.Config{
 		Developer: dev, Accounts: acc, Store: st, Links: st, Plans: ps, Codes: codes, Flows: cache,
-		Payments: pay, Limiter: limiter, Clock: clock, Random: rand.Reader, BaseURL: o.baseURL,
+		Payments: pay, Settle: settle, Limiter: limiter, Clock: clock, Random: rand.Reader, BaseURL: o.baseURL,
 		Report: func(ctx context.Context, err error) { log.Warn("connect side effect failed", "err", err) },
 	})
 	ts.quota = st
@@ -181,10 +191,14 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		SigningKey: signingKey, BaseURL: o.baseURL,
 	})
 	ts.uploads = ups
+	ts.drive = drive.New(drive.Config{
+		Store: st, Accounts: acc, Uploads: ups, Apps: st, Links: st, Blobs: ts.blobs, Clock: clock,
+		Random: rand.Reader, SigningKey: signingKey, BaseURL: o.baseURL,
+	})
 	deps := Deps{
-		Log: log, Accounts: acc, Plans: ps, Developer: dev, Connect: conn, Gallery: gal, Checks: o.checks,
+		Log: log, Accounts: acc, Plans: ps, Developer: dev, Connect: conn, Gallery: gal, Drive: ts.drive, Checks: o.checks,
 		BaseURL: o.baseURL, SecureCookies: strings.HasPrefix(o.baseURL, "https://"), BodyLimit: 64 << 10,
-		TrustedProxies: o.proxies,
+		TrustedProxies: o.proxies, Billing: ts.billing,
 	}
 	if local != nil {
 		deps.LocalUploads = local

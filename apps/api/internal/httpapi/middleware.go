@@ -43,8 +43,22 @@ func requestID(c *fiber.Ctx) string {
 	return id
 }
 
+// secretPathIDs finds the path segments that are capabilities: the
+// simulated payment pages' checkout and portal session ids, which let
+// whoever holds them pay, or cancel subscriptions, for as long as the
+// session lives. It matches anywhere in the path and in any case, so a
+// variant spelling (which routing refuses anyway) is redacted too.
+var secretPathIDs = regexp.MustCompile(`(?i)(/billing/+local/+(?:checkout|portal)/+)[^/]+`)
+
+// loggedPath is path as the access log shows it: the ids of
+// secretPathIDs are "{id}".
+func loggedPath(path string) string {
+	return secretPathIDs.ReplaceAllString(path, "${1}{id}")
+}
+
 // accessLog writes one JSON line per request. It logs the path without the
-// query string: queries carry media tokens and connect codes.
+// query string (queries carry media tokens and connect codes) and without
+// the ids of the simulated payment pages (loggedPath).
 func (s *Server) accessLog(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -56,7 +70,7 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 	s.log.Info("request",
 		"request_id", requestID(c),
 		"method", c.Method(),
-		"path", c.Path(),
+		"path", loggedPath(c.Path()),
 		"status", c.Response().StatusCode(),
 		"duration_ms", float64(time.Since(start).Microseconds())/1000,
 		"ip", s.clientIP(c),

@@ -12,8 +12,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/core/billing"
 	"github.com/gellhub/gellhub/core/connect"
 	"github.com/gellhub/gellhub/core/developer"
+	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/gallery"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/ports"
@@ -33,6 +35,10 @@ type Deps struct {
 	Developer *developer.Service
 	Connect   *connect.Service
 	Gallery   *gallery.Service
+	Drive     *drive.Service
+	// Billing serves checkout, the portal, invoices, Stripe's webhook and
+	// the embedded default's simulated payment pages; nil answers 503.
+	Billing *billing.Service
 	// LocalUploads serves the presigned PUTs of the embedded default's
 	// local object storage (PUT /api/blob/upload); nil with S3.
 	LocalUploads   LocalUploads
@@ -131,6 +137,15 @@ func New(d Deps) *fiber.App {
 	api.Delete("/admin/plans/:id", s.session, s.adminDeletePlan)
 
 	api.Get("/billing/status", s.apiKey, s.billingStatus)
+	api.Post("/billing/checkout-session", s.keyOrSession, s.billingCheckout)
+	api.Post("/billing/portal", s.keyOrSession, s.billingPortal)
+	api.Get("/billing/invoices", s.keyOrSession, s.billingInvoices)
+	api.Post("/webhooks/stripe", s.stripeWebhook)
+	api.Post("/admin/plans/sync-stripe", s.session, s.adminSyncPlans)
+	app.Get("/billing/local/checkout/:id", s.localCheckoutPage)
+	app.Post("/billing/local/checkout/:id", s.localCheckoutSubmit)
+	app.Get("/billing/local/portal/:id", s.localPortalPage)
+	app.Post("/billing/local/portal/:id", s.localPortalSubmit)
 
 	api.Get("/collections", s.keyOrSession, s.listCollections)
 	api.Post("/collections", s.keyOrSession, s.createCollection)
@@ -142,6 +157,20 @@ func New(d Deps) *fiber.App {
 	api.Post("/upload/complete", s.keyOrSession, s.completeUpload)
 	api.Get("/studio/storage", s.keyOrSession, s.studioStorage)
 	api.Get("/media", s.galleryMedia)
+
+	api.Get("/drive", s.keyOrSession, s.driveList)
+	api.Post("/drive", s.keyOrSession, s.driveCreateFolder)
+	api.Post("/drive/upload", s.keyOrSession, s.driveUpload)
+	api.Post("/drive/upload/presign", s.keyOrSession, s.drivePresign)
+	api.Post("/drive/upload/complete", s.keyOrSession, s.driveComplete)
+	api.Get("/drive/items/:id", s.keyOrSession, s.driveItem)
+	api.Patch("/drive/items/:id", s.keyOrSession, s.driveUpdateItem)
+	api.Delete("/drive/items/:id", s.keyOrSession, s.driveTrashItem)
+	api.Get("/drive/trash", s.keyOrSession, s.driveTrash)
+	api.Post("/drive/trash", s.keyOrSession, s.driveRestore)
+	api.Delete("/drive/trash", s.keyOrSession, s.driveDeleteForever)
+	api.Get("/drive/storage", s.keyOrSession, s.driveStorage)
+	api.Get("/drive/media", s.driveMedia)
 	if d.LocalUploads != nil {
 		api.Put("/blob/upload", s.localBlobUpload)
 		api.Options("/blob/upload", s.localBlobPreflight)

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/gallery"
 )
 
@@ -98,6 +99,42 @@ func multipartFile(c *fiber.Ctx, fields map[string]*string) (*multipart.Part, er
 // as it arrives (never whole in memory or on local disk), enforcing the
 // quota before and while it streams.
 func (s *Server) galleryUpload(c *fiber.Ctx) error {
+	var collectionID, clientName string
+	return s.streamUpload(c, map[string]*string{"collectionId": &collectionID, "clientName": &clientName},
+		func(part *multipart.Part, body io.Reader, length int64) (any, error) {
+			f, err := s.Gallery.Upload(c.UserContext(), principal(c), gallery.UploadInput{
+				Target:   gallery.UploadTarget{CollectionID: strings.TrimSpace(collectionID), ClientName: clientName},
+				FileName: part.FileName(), ContentType: part.Header.Get(fiber.HeaderContentType), Body: body, MaxBytes: length,
+			})
+			return fileView(f), err
+		})
+}
+
+// driveUpload streams POST /api/drive/upload's file part as galleryUpload
+// does, into the root, a folder, or a partner app's folder.
+func (s *Server) driveUpload(c *fiber.Ctx) error {
+	var folderID, clientID string
+	return s.streamUpload(c, map[string]*string{"folderId": &folderID, "integrationClientId": &clientID},
+		func(part *multipart.Part, body io.Reader, length int64) (any, error) {
+			app, err := integrationClientID(c, clientID)
+			if err != nil {
+				return nil, err
+			}
+			v, err := s.Drive.Upload(c.UserContext(), principal(c), drive.UploadInput{
+				Target:   drive.UploadTarget{FolderID: strings.TrimSpace(folderID), IntegrationClientID: app},
+				FileName: part.FileName(), ContentType: part.Header.Get(fiber.HeaderContentType), Body: body, MaxBytes: length,
+			})
+			if err != nil {
+				return nil, err
+			}
+			return driveFileView(v, app != "" || s.underAppFolder(c, v.File.ParentID)), nil
+		})
+}
+
+// streamUpload runs a proxy upload: a Content-Length is required, an
+// upload slot is held, the form fields are read, and store streams the
+// file part. Whatever fails before the body is read closes the connection.
+func (s *Server) streamUpload(c *fiber.Ctx, fields map[string]*string, store func(part *multipart.Part, body io.Reader, length int64) (any, error)) error {
 	length := int64(c.Request().Header.ContentLength())
 	if length <= 0 {
 		closeAfter(c)
@@ -109,18 +146,13 @@ func (s *Server) galleryUpload(c *fiber.Ctx) error {
 		return err
 	}
 	defer release()
-	var collectionID, clientName string
-	part, err := multipartFile(c, map[string]*string{"collectionId": &collectionID, "clientName": &clientName})
+	part, err := multipartFile(c, fields)
 	if err != nil {
 		closeAfter(c)
 		return err
 	}
-	ct := part.Header.Get(fiber.HeaderContentType)
 	body := &trackedReader{r: part}
-	f, err := s.Gallery.Upload(c.UserContext(), principal(c), gallery.UploadInput{
-		Target:   gallery.UploadTarget{CollectionID: strings.TrimSpace(collectionID), ClientName: clientName},
-		FileName: part.FileName(), ContentType: ct, Body: body, MaxBytes: length,
-	})
+	out, err := store(part, body, length)
 	if err != nil {
 		closeAfter(c)
 		if body.err != nil && core.ErrorKind(err) == core.KindInternal {
@@ -129,7 +161,7 @@ func (s *Server) galleryUpload(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(fileView(f))
+	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
 // trackedReader remembers the first read error other than EOF, to tell a
