@@ -1,7 +1,7 @@
 //go:build !unix
 
-package s3test
+package testproc
 
 // lockFile does not lock where flock is missing: parallel test binaries may
-// then install versitygw twice, which is slow but harmless.
+// then install a tool twice, which is slow but harmless.
 func lockFile(string) (func(), error) { return func() {}, nil }

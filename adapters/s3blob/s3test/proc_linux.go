@@ -1,9 +1,0 @@
-package s3test
-
-import "syscall"
-
-// sysProcAttr makes the kernel kill versitygw when the test binary dies
-// without running its cleanups (a panic, a test timeout's SIGQUIT).
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-}
