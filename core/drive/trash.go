@@ -154,6 +154,20 @@ func load(ctx context.Context, c caller, tx ports.DriveTx, sel Selection, listed
 // with it. Only listed items can be restored (KindNotFound otherwise), and
 // nothing changes unless all can.
 func (s *Service) Restore(ctx context.Context, who core.Principal, sel Selection) error {
+	return s.withSelection(ctx, who, sel, true, func(tx ports.DriveTx, items []trashed) error {
+		now := s.now()
+		for _, t := range items {
+			if err := s.restore(ctx, tx, t, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// withSelection checks a selection, then runs fn in one transaction of
+// the caller's drive with the selected items loaded (see load).
+func (s *Service) withSelection(ctx context.Context, who core.Principal, sel Selection, listedOnly bool, fn func(tx ports.DriveTx, items []trashed) error) error {
 	c, err := s.caller(ctx, who)
 	if err != nil {
 		return err
@@ -162,17 +176,11 @@ func (s *Service) Restore(ctx context.Context, who core.Principal, sel Selection
 		return err
 	}
 	return s.cfg.Store.Update(ctx, c.driveID, func(tx ports.DriveTx) error {
-		items, err := load(ctx, c, tx, sel, true)
+		items, err := load(ctx, c, tx, sel, listedOnly)
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		for _, t := range items {
-			if err := s.restore(ctx, tx, t, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return fn(tx, items)
 	})
 }
 
@@ -218,18 +226,7 @@ func (s *Service) restore(ctx context.Context, tx ports.DriveTx, t trashed, now 
 // commit (DeleteObjects). A folder takes everything below it. Items not in
 // the recycle bin are KindNotFound, and nothing changes unless all can go.
 func (s *Service) Delete(ctx context.Context, who core.Principal, sel Selection) error {
-	c, err := s.caller(ctx, who)
-	if err != nil {
-		return err
-	}
-	if sel, err = sel.check(); err != nil {
-		return err
-	}
-	return s.cfg.Store.Update(ctx, c.driveID, func(tx ports.DriveTx) error {
-		items, err := load(ctx, c, tx, sel, false)
-		if err != nil {
-			return err
-		}
+	return s.withSelection(ctx, who, sel, false, func(tx ports.DriveTx, items []trashed) error {
 		return deleteItems(ctx, tx, items)
 	})
 }
