@@ -39,35 +39,40 @@ type Store struct {
 
 	// Billing customers and the payment event inbox (memstore_billing.go).
 	billing billingStoreState
+
+	// Messaging agents, credits, conversations and embeds (memstore_messaging.go).
+	messaging messagingState
 }
 
 var (
-	_ ports.AccountStore  = (*Store)(nil)
-	_ ports.PlanStore     = (*Store)(nil)
-	_ ports.SessionStore  = (*Store)(nil)
-	_ ports.SessionPurger = (*Store)(nil)
-	_ ports.Pinger        = (*Store)(nil)
-	_ ports.DriveStore    = (*Store)(nil)
+	_ ports.AccountStore   = (*Store)(nil)
+	_ ports.PlanStore      = (*Store)(nil)
+	_ ports.SessionStore   = (*Store)(nil)
+	_ ports.SessionPurger  = (*Store)(nil)
+	_ ports.Pinger         = (*Store)(nil)
+	_ ports.DriveStore     = (*Store)(nil)
+	_ ports.MessagingStore = (*Store)(nil)
 )
 
 // NewStore returns an empty store.
 func NewStore() *Store {
 	return &Store{
-		profiles: map[string]core.Profile{},
-		byEmail:  map[string]string{},
-		studios:  map[string]core.Studio{},
-		drives:   map[string]core.Drive{},
-		subs:     map[string]core.Subscription{},
-		keys:     map[string]core.APIKey{},
-		plans:    map[string]core.Plan{},
-		sessions: map[string]core.Session{},
-		apps:     map[string]core.PartnerApp{},
-		stats:    map[appDay]core.AppDayStats{},
-		links:    map[string]core.ConnectLink{},
-		linkPair: map[linkPair]string{},
-		storage:  newStorageState(),
-		drive:    newDriveState(),
-		billing:  newBillingStoreState(),
+		profiles:  map[string]core.Profile{},
+		byEmail:   map[string]string{},
+		studios:   map[string]core.Studio{},
+		drives:    map[string]core.Drive{},
+		subs:      map[string]core.Subscription{},
+		keys:      map[string]core.APIKey{},
+		plans:     map[string]core.Plan{},
+		sessions:  map[string]core.Session{},
+		apps:      map[string]core.PartnerApp{},
+		stats:     map[appDay]core.AppDayStats{},
+		links:     map[string]core.ConnectLink{},
+		linkPair:  map[linkPair]string{},
+		storage:   newStorageState(),
+		drive:     newDriveState(),
+		billing:   newBillingStoreState(),
+		messaging: newMessagingState(),
 	}
 }
 

@@ -5,7 +5,8 @@
 //
 // Store implements ports.AccountStore, ports.PlanStore, ports.SessionStore,
 // ports.SessionPurger, ports.PartnerAppStore, ports.LinkStore,
-// ports.QuotaStore, ports.GalleryStore, ports.DriveStore and ports.Pinger. Opening a Store runs the embedded,
+// ports.QuotaStore, ports.GalleryStore, ports.DriveStore, ports.BillingStore,
+// ports.MessagingStore and ports.Pinger. Opening a Store runs the embedded,
 // versioned migrations of its dialect (migrations/postgres, migrations/sqlite).
 //
 // Every multi-row change runs in one transaction. Errors are translated by
@@ -65,7 +66,8 @@ const sqliteBusyTimeoutMS = 5000
 // Store implements ports.AccountStore, ports.PlanStore, ports.SessionStore,
 // ports.SessionPurger, ports.PartnerAppStore (partner.go), ports.LinkStore
 // (links.go), ports.QuotaStore (quota.go), ports.GalleryStore (gallery.go),
-// ports.DriveStore (drive.go, drive_tx.go) and ports.Pinger.
+// ports.DriveStore (drive.go, drive_tx.go), ports.BillingStore (billing.go),
+// ports.MessagingStore (messaging.go, messaging_tx.go) and ports.Pinger.
 type Store struct {
 	db      *bun.DB
 	dialect string

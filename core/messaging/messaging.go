@@ -1,0 +1,184 @@
+// Package messaging holds Messaging's use cases: the messaging account
+// (credits, counters, the msg_ key), agents and their knowledge, chat
+// turns answered by an AI engine, and the website chat widget (embed
+// settings, install snippets, the public widget routes).
+//
+// Agent, knowledge and embed changes run inside
+// ports.MessagingStore.UpdateMessaging, which serialises one profile's
+// changes: the rules checked here on what the transaction reads (at most
+// core.MaxAgents agents, exactly one default, the last agent stays, the
+// source caps) hold when it commits. Credits move only through the
+// store's atomic calls: a turn checks the balance before the engine runs
+// and is charged, with its messages stored, in one conditional step after
+// the engine answers, so the balance never drops below zero.
+//
+// Credits: one AI turn costs CreditsPerTurn. A messaging plan's
+// MonthlyCredits are granted once per calendar month (UTC) and plan,
+// lazily, the first time the account or a turn is used in that month;
+// unused credits carry over.
+package messaging
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/core/accounts"
+	"github.com/gellhub/gellhub/ports"
+)
+
+// CreditsPerTurn is what one AI turn costs, whatever its length. Turns a
+// TurnHook answers cost nothing.
+const CreditsPerTurn int64 = 1
+
+// Rate limits of the public widget chat: per visitor of one embed, and
+// per client address across embeds.
+var (
+	EmbedChatPerVisitor = ports.Limit{Rate: 20, Period: time.Minute, Burst: 20}
+	EmbedChatPerIP      = ports.Limit{Rate: 60, Period: time.Minute, Burst: 60}
+)
+
+// TurnHook is the seam for dynamic skills and human handoff: it sees each
+// turn before the AI engine and may answer it itself. Such a turn costs
+// no credits and is stored like any other.
+type TurnHook interface {
+	// BeforeTurn returns handled false to let the engine answer, or the
+	// answer of the turn. An error fails the turn as is (the hook decides
+	// whether a failing webhook falls back to the engine instead).
+	BeforeTurn(ctx context.Context, t HookTurn) (answer HookAnswer, handled bool, err error)
+}
+
+// HookTurn is the turn a TurnHook sees.
+type HookTurn struct {
+	ProfileID       string
+	Agent           core.Agent
+	Channel         string
+	ConversationRef string
+	VisitorID       string // web turns; "" otherwise
+	Messages        []core.ChatMessage
+}
+
+// HookAnswer is a turn answered by a TurnHook.
+type HookAnswer struct {
+	Content string
+	// UI is a JSON object the widget renders (slot_list, product_cards,
+	// buttons, iframe), already validated by the hook; nil for none.
+	UI []byte
+	// Handoff says a person was asked to take over.
+	Handoff bool
+}
+
+// Config wires a Service. Store, Keys, Accounts, Engine, Clock, Random and
+// BaseURL are required; Hook and Limiter are optional.
+type Config struct {
+	Store    ports.MessagingStore
+	Keys     ports.AccountStore // the msg_ key's rotation and display
+	Accounts *accounts.Service  // subscriptions and key minting
+	Engine   ports.Engine
+	Hook     TurnHook          // nil: every turn goes to the engine
+	Limiter  ports.RateLimiter // nil: the public widget is not rate limited
+	Clock    ports.Clock
+	Random   io.Reader
+	BaseURL  string // gellhub's public URL, without a trailing slash
+}
+
+// Service runs the Messaging use cases.
+type Service struct {
+	cfg     Config
+	ownHost string // BaseURL's host name: the /chat/ page's origin
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	s := &Service{cfg: cfg}
+	if u, err := url.Parse(cfg.BaseURL); err == nil {
+		s.ownHost = strings.ToLower(u.Hostname())
+	}
+	return s
+}
+
+// SetHook wires the skills and handoff hook once it exists.
+func (s *Service) SetHook(h TurnHook) { s.cfg.Hook = h }
+
+func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
+
+func (s *Service) newID(prefix string) (string, error) {
+	id, err := core.NewID(prefix, s.now(), s.cfg.Random)
+	if err != nil {
+		return "", core.Internal(err)
+	}
+	return id, nil
+}
+
+// checkLine refuses another product line's key.
+func checkLine(who core.Principal) error {
+	if who.Via == core.AuthAPIKey && who.Line != core.LineMessaging {
+		return core.Forbidden("this route takes the Messaging key (msg_…)")
+	}
+	return nil
+}
+
+func errSubscriptionRequired() error {
+	return core.E(core.KindPaymentRequired, "an active Messaging plan is required").WithCode("subscription_required")
+}
+
+func errInsufficientCredits() error {
+	return core.E(core.KindPaymentRequired, "not enough AI credits for this turn").WithCode("insufficient_credits")
+}
+
+// subscribed returns the profile's messaging plan snapshot when it is
+// eligible (the guide's rule), else 402 subscription_required. It grants
+// the plan's credits of the month, once.
+func (s *Service) subscribed(ctx context.Context, profileID string) (accounts.PlanSnapshot, error) {
+	snap, ok, err := s.cfg.Accounts.Subscription(ctx, profileID, core.LineMessaging)
+	if err != nil {
+		return accounts.PlanSnapshot{}, err
+	}
+	if !ok || !snap.Eligible {
+		return accounts.PlanSnapshot{}, errSubscriptionRequired()
+	}
+	if err := s.grantMonthly(ctx, profileID, snap.Plan); err != nil {
+		return accounts.PlanSnapshot{}, err
+	}
+	return snap, nil
+}
+
+// caller checks the caller's line and subscription: every key use case
+// (and its session twin) needs an eligible Messaging plan.
+func (s *Service) caller(ctx context.Context, who core.Principal) (string, error) {
+	if err := checkLine(who); err != nil {
+		return "", err
+	}
+	if _, err := s.subscribed(ctx, who.ProfileID); err != nil {
+		return "", err
+	}
+	return who.ProfileID, nil
+}
+
+// MonthlyGrantKey is the idempotency key of plan's grant in the month of
+// at: one grant per profile, calendar month (UTC) and plan.
+func MonthlyGrantKey(planID string, at time.Time) string {
+	return "monthly:" + at.UTC().Format("2006-01") + ":" + planID
+}
+
+// grantMonthly grants plan's credits of the current month unless they
+// were granted already.
+func (s *Service) grantMonthly(ctx context.Context, profileID string, plan core.Plan) error {
+	if plan.MonthlyCredits <= 0 {
+		return nil
+	}
+	now := s.now()
+	id, err := s.newID("cred")
+	if err != nil {
+		return err
+	}
+	_, err = s.cfg.Store.GrantCredits(ctx, core.CreditEntry{
+		ID: id, ProfileID: profileID, Amount: plan.MonthlyCredits, Reason: core.CreditMonthlyGrant,
+		Key: MonthlyGrantKey(plan.ID, now), CreatedAt: now,
+	})
+	return core.Errorf("monthly credits", err)
+}
