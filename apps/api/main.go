@@ -55,7 +55,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	}
 	deps := httpapi.Deps{
 		Log: log, Accounts: p.Accounts, Plans: p.Plans, Developer: p.Developer, Connect: p.Connect,
-		Gallery: p.Gallery, Drive: p.Drive, Billing: p.Billing, Checks: checks,
+		Gallery: p.Gallery, Drive: p.Drive, Billing: p.Billing, Messaging: p.Messaging, Checks: checks,
 		BaseURL: cfg.BaseURL, SecureCookies: cfg.SecureCookies(), BodyLimit: cfg.BodyLimit,
 		TrustedProxies: cfg.TrustedProxies,
 	}

@@ -110,6 +110,14 @@ func journey(t *testing.T, c *client) (email, password string) {
 	require.Equal(t, http.StatusUnauthorized, status, "the old key is refused")
 	status, _, _ = c.call("GET", "/api/billing/status", nil, "x-api-key", rot["apiKey"].(string))
 	require.Equal(t, http.StatusOK, status)
+
+	// Messaging is wired: the account reads, the widget's public route
+	// judges the origin.
+	status, acct, raw := c.call("GET", "/api/messaging/account", nil)
+	require.Equal(t, http.StatusOK, status, "%s", raw)
+	require.Equal(t, 0.0, acct["credits"])
+	status, _, raw = c.call("GET", "/api/messaging/embed/v1/config?embedId=emb_unknown", nil, "Origin", "https://shop.example.com")
+	require.Equal(t, http.StatusNotFound, status, "%s", raw)
 	return email, password
 }
 
@@ -124,6 +132,7 @@ func TestEmbeddedDefaultKeepsDataAcrossRestarts(t *testing.T) {
 	require.NoError(t, stop(), "graceful shutdown")
 	require.Contains(t, logs.String(), "gellhub api listening")
 	require.Contains(t, logs.String(), "PAYMENTS ARE SIMULATED", "the embedded default says loudly that payments are simulated")
+	require.Contains(t, logs.String(), "ai engine ready")
 	require.NotContains(t, logs.String(), password)
 
 	base, _, stop = start(t, env)
@@ -180,6 +189,7 @@ func TestBadConfigurationIsRefused(t *testing.T) {
 		{"GELLHUB_DATABASE_URL": "mysql://x"},
 		{"GELLHUB_ENV": "production", "GELLHUB_BASE_URL": "http://example.com"},
 		{"GELLHUB_RATE_LIMITS": "maybe"},
+		{"GELLHUB_AI_ENGINE": "openai", "GELLHUB_AI_MODEL": "m"}, // no base URL
 		{"GELLHUB_ENV": "production", "GELLHUB_BASE_URL": "https://example.com", "GELLHUB_SIGNING_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}, // simulated payments
 	} {
 		err := run(context.Background(), func(k string) string { return env[k] }, io.Discard, nil)

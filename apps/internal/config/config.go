@@ -41,6 +41,31 @@ type Config struct {
 	MaxFileBytes   int64         // GELLHUB_MAX_FILE_BYTES
 	S3             S3            // GELLHUB_S3_*
 	Stripe         Stripe        // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, GELLHUB_STRIPE_API_BASE
+	AI             AI            // GELLHUB_AI_*
+}
+
+// The AI engines of Messaging (GELLHUB_AI_ENGINE).
+const (
+	AIEngineLocal  = "local"  // the built-in retrieval engine: free, no network
+	AIEngineOpenAI = "openai" // an OpenAI-compatible /v1/chat/completions endpoint
+)
+
+// AI configures the engine that answers Messaging's chat turns.
+type AI struct {
+	Engine  string // GELLHUB_AI_ENGINE: local (default) or openai
+	BaseURL string // GELLHUB_AI_BASE_URL: the openai engine's server root
+	// APIKey is GELLHUB_AI_API_KEY, sent as a bearer token (optional for
+	// servers without one, such as a local Ollama). Never logged.
+	APIKey string
+	Model  string // GELLHUB_AI_MODEL: the openai engine's model name
+}
+
+// String describes the engine without its API key.
+func (a AI) String() string {
+	if a.Engine != AIEngineOpenAI {
+		return a.Engine
+	}
+	return a.Engine + " (" + a.BaseURL + ", model " + a.Model + ")"
 }
 
 // Stripe configures payments. With no secret key, payments are simulated
@@ -189,6 +214,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if err := c.loadStripe(getenv); err != nil {
 		return Config{}, err
 	}
+	if err := c.loadAI(getenv); err != nil {
+		return Config{}, err
+	}
 	if v := getenv("GELLHUB_BODY_LIMIT_BYTES"); v != "" {
 		var n int
 		if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 1024 || n > 64<<20 {
@@ -236,6 +264,41 @@ func (c *Config) loadStripe(getenv func(string) string) error {
 		if c.Env == Production && u.Scheme != "https" {
 			return fmt.Errorf("GELLHUB_STRIPE_API_BASE must be https when GELLHUB_ENV=production")
 		}
+	}
+	return nil
+}
+
+// loadAI reads the Messaging AI engine: local by default; openai needs a
+// base URL and a model. Settings of the openai engine while the local one
+// is chosen are refused, so that a typo in GELLHUB_AI_ENGINE does not
+// silently leave the local engine answering. Errors never quote the key.
+func (c *Config) loadAI(getenv func(string) string) error {
+	c.AI = AI{
+		Engine:  strings.ToLower(or(getenv("GELLHUB_AI_ENGINE"), AIEngineLocal)),
+		BaseURL: strings.TrimRight(strings.TrimSpace(getenv("GELLHUB_AI_BASE_URL")), "/"),
+		APIKey:  strings.TrimSpace(getenv("GELLHUB_AI_API_KEY")),
+		Model:   strings.TrimSpace(getenv("GELLHUB_AI_MODEL")),
+	}
+	switch c.AI.Engine {
+	case AIEngineLocal:
+		if c.AI.BaseURL != "" || c.AI.APIKey != "" || c.AI.Model != "" {
+			return fmt.Errorf("GELLHUB_AI_BASE_URL, GELLHUB_AI_API_KEY and GELLHUB_AI_MODEL configure the openai engine: set GELLHUB_AI_ENGINE=openai, or unset them")
+		}
+		return nil
+	case AIEngineOpenAI:
+	default:
+		return fmt.Errorf("GELLHUB_AI_ENGINE must be local or openai, not %q", c.AI.Engine)
+	}
+	u, err := url.Parse(c.AI.BaseURL)
+	if c.AI.BaseURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("GELLHUB_AI_BASE_URL must be the http(s) URL of an OpenAI-compatible server (such as https://api.openai.com or http://127.0.0.1:11434) when GELLHUB_AI_ENGINE=openai")
+	}
+	if c.AI.Model == "" {
+		return fmt.Errorf("GELLHUB_AI_MODEL is required when GELLHUB_AI_ENGINE=openai (such as gpt-4o-mini or llama3.1)")
+	}
+	if strings.ContainsFunc(c.AI.APIKey, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return fmt.Errorf("GELLHUB_AI_API_KEY contains control characters")
 	}
 	return nil
 }

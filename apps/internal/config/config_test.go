@@ -116,3 +116,33 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestAIEngine(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, AI{Engine: AIEngineLocal}, c.AI)
+
+	c, err = Load(env(map[string]string{
+		"GELLHUB_AI_ENGINE": "OpenAI", "GELLHUB_AI_BASE_URL": "http://127.0.0.1:11434/",
+		"GELLHUB_AI_API_KEY": "sk-secret-value", "GELLHUB_AI_MODEL": "llama3.1",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, AI{Engine: AIEngineOpenAI, BaseURL: "http://127.0.0.1:11434", APIKey: "sk-secret-value", Model: "llama3.1"}, c.AI)
+	require.NotContains(t, c.AI.String(), "sk-secret-value")
+
+	for name, m := range map[string]map[string]string{
+		"unknown engine":             {"GELLHUB_AI_ENGINE": "gpt"},
+		"openai without url":         {"GELLHUB_AI_ENGINE": "openai", "GELLHUB_AI_MODEL": "m"},
+		"openai bad url":             {"GELLHUB_AI_ENGINE": "openai", "GELLHUB_AI_BASE_URL": "ftp://x", "GELLHUB_AI_MODEL": "m"},
+		"openai url query":           {"GELLHUB_AI_ENGINE": "openai", "GELLHUB_AI_BASE_URL": "https://x?a=1", "GELLHUB_AI_MODEL": "m"},
+		"openai without model":       {"GELLHUB_AI_ENGINE": "openai", "GELLHUB_AI_BASE_URL": "https://api.openai.com"},
+		"local with openai settings": {"GELLHUB_AI_BASE_URL": "https://api.openai.com", "GELLHUB_AI_API_KEY": "sk-secret-value"},
+		"key with control chars": {"GELLHUB_AI_ENGINE": "openai", "GELLHUB_AI_BASE_URL": "https://api.openai.com",
+			"GELLHUB_AI_MODEL": "m", "GELLHUB_AI_API_KEY": "sk-secret\nvalue"},
+	} {
+		_, err := Load(env(m))
+		require.Error(t, err, name)
+		require.NotContains(t, err.Error(), "secret", name)
+	}
+}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gellhub/gellhub/adapters/argon2id"
 	"github.com/gellhub/gellhub/adapters/bunstore"
+	"github.com/gellhub/gellhub/adapters/engine/local"
+	"github.com/gellhub/gellhub/adapters/engine/openai"
 	"github.com/gellhub/gellhub/adapters/inproc"
 	"github.com/gellhub/gellhub/adapters/localblob"
 	"github.com/gellhub/gellhub/adapters/redisstore"
@@ -23,6 +25,7 @@ import (
 	"github.com/gellhub/gellhub/core/developer"
 	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/gallery"
+	"github.com/gellhub/gellhub/core/messaging"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/core/uploads"
 	"github.com/gellhub/gellhub/ports"
@@ -60,6 +63,8 @@ type Platform struct {
 	Gallery   *gallery.Service
 	Drive     *drive.Service
 	Billing   *billing.Service
+	Engine    ports.Engine // Messaging's AI engine
+	Messaging *messaging.Service
 	Checks    []Check
 
 	closers    []func() error
@@ -149,7 +154,27 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 		Store: p.Store, Accounts: p.Accounts, Uploads: p.Uploads, Apps: p.Store, Links: p.Store, Blobs: p.Blobs,
 		Clock: p.Clock, Random: rand.Reader, SigningKey: p.signingKey, BaseURL: cfg.BaseURL,
 	})
+	if p.Engine, err = openEngine(cfg.AI); err != nil {
+		return nil, err
+	}
+	log.Info("ai engine ready", "engine", cfg.AI.String()) // never the API key
+	p.Messaging = messaging.New(messaging.Config{
+		Store: p.Store, Keys: p.Store, Accounts: p.Accounts, Engine: p.Engine, Limiter: p.Limiter,
+		Clock: p.Clock, Random: rand.Reader, BaseURL: cfg.BaseURL,
+	})
 	return p, nil
+}
+
+// openEngine builds the AI engine cfg names: the local one by default.
+func openEngine(cfg config.AI) (ports.Engine, error) {
+	if cfg.Engine != config.AIEngineOpenAI {
+		return local.New(), nil
+	}
+	e, err := openai.New(openai.Config{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Model: cfg.Model})
+	if err != nil {
+		return nil, fmt.Errorf("ai engine: %w", err)
+	}
+	return e, nil
 }
 
 // Close releases every adapter, the last opened first.

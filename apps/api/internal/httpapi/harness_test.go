@@ -21,6 +21,7 @@ import (
 	"github.com/gellhub/gellhub/adapters/argon2id"
 	"github.com/gellhub/gellhub/adapters/bunstore"
 	"github.com/gellhub/gellhub/adapters/bunstore/buntest"
+	localengine "github.com/gellhub/gellhub/adapters/engine/local"
 	"github.com/gellhub/gellhub/adapters/inproc"
 	"github.com/gellhub/gellhub/adapters/localblob"
 	"github.com/gellhub/gellhub/adapters/redisstore"
@@ -32,6 +33,7 @@ import (
 	"github.com/gellhub/gellhub/core/developer"
 	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/gallery"
+	"github.com/gellhub/gellhub/core/messaging"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/core/uploads"
 	"github.com/gellhub/gellhub/ports"
@@ -53,6 +55,7 @@ type storeUnderTest interface {
 	ports.DriveStore
 	ports.BillingStore
 	ports.SimulatedPaymentsStore
+	ports.MessagingStore
 }
 
 type options struct {
@@ -68,6 +71,8 @@ type options struct {
 	prefix       string // "postgres+redis": and this Redis key prefix
 	s3           bool   // "postgres+redis": object storage on a real S3 server (versitygw)
 	maxFileBytes int64
+	engine       ports.Engine       // the AI engine; nil: the local engine
+	turnHook     messaging.TurnHook // skills and handoff stand-in; nil: none
 }
 
 // testServer is a Fiber app wired like the real one over a chosen store.
@@ -79,14 +84,15 @@ type testServer struct {
 	logs     *testkit.SyncBuffer
 	payments *testkit.Payments
 	// billing is wired with payments or billing set.
-	billing  *billing.Service
-	dsn      string // the PostgreSQL DSN ("postgres+redis")
-	prefix   string // the Redis key prefix ("postgres+redis")
-	blobs    ports.BlobStore
-	memBlobs *testkit.BlobStore // presigned PUTs go through its Upload when set
-	quota    ports.QuotaStore
-	uploads  *uploads.Service
-	drive    *drive.Service
+	billing   *billing.Service
+	dsn       string // the PostgreSQL DSN ("postgres+redis")
+	prefix    string // the Redis key prefix ("postgres+redis")
+	blobs     ports.BlobStore
+	memBlobs  *testkit.BlobStore // presigned PUTs go through its Upload when set
+	quota     ports.QuotaStore
+	uploads   *uploads.Service
+	drive     *drive.Service
+	messaging *messaging.Service
 }
 
 // newTestServer wires the app over backend: "memory", "sqlite" (with the
@@ -195,10 +201,18 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		Store: st, Accounts: acc, Uploads: ups, Apps: st, Links: st, Blobs: ts.blobs, Clock: clock,
 		Random: rand.Reader, SigningKey: signingKey, BaseURL: o.baseURL,
 	})
+	engine := o.engine
+	if engine == nil {
+		engine = localengine.New()
+	}
+	ts.messaging = messaging.New(messaging.Config{
+		Store: st, Keys: st, Accounts: acc, Engine: engine, Hook: o.turnHook, Limiter: limiter,
+		Clock: clock, Random: rand.Reader, BaseURL: o.baseURL,
+	})
 	deps := Deps{
 		Log: log, Accounts: acc, Plans: ps, Developer: dev, Connect: conn, Gallery: gal, Drive: ts.drive, Checks: o.checks,
 		BaseURL: o.baseURL, SecureCookies: strings.HasPrefix(o.baseURL, "https://"), BodyLimit: 64 << 10,
-		TrustedProxies: o.proxies, Billing: ts.billing,
+		TrustedProxies: o.proxies, Billing: ts.billing, Messaging: ts.messaging,
 	}
 	if local != nil {
 		deps.LocalUploads = local

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -101,6 +102,9 @@ func (s *Server) crossOriginProtection(c *fiber.Ctx) error {
 	}
 	if c.Path() == "/api/blob/upload" {
 		return c.Next() // authorised by its signed token alone, never by a cookie
+	}
+	if embedPublicPaths[strings.TrimRight(c.Path(), "/")] {
+		return c.Next() // the public widget: no cookie; the core checks the Origin against the embed's allowlist
 	}
 	switch c.Get("Sec-Fetch-Site") {
 	case "same-origin", "none":

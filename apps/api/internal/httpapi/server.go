@@ -11,12 +11,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/core/accounts"
 	"github.com/gellhub/gellhub/core/billing"
 	"github.com/gellhub/gellhub/core/connect"
 	"github.com/gellhub/gellhub/core/developer"
 	"github.com/gellhub/gellhub/core/drive"
 	"github.com/gellhub/gellhub/core/gallery"
+	"github.com/gellhub/gellhub/core/messaging"
 	"github.com/gellhub/gellhub/core/plans"
 	"github.com/gellhub/gellhub/ports"
 )
@@ -39,6 +41,9 @@ type Deps struct {
 	// Billing serves checkout, the portal, invoices, Stripe's webhook and
 	// the embedded default's simulated payment pages; nil answers 503.
 	Billing *billing.Service
+	// Messaging serves the Messaging API and the website widget's public
+	// routes; nil answers 503.
+	Messaging *messaging.Service
 	// LocalUploads serves the presigned PUTs of the embedded default's
 	// local object storage (PUT /api/blob/upload); nil with S3.
 	LocalUploads   LocalUploads
@@ -176,6 +181,28 @@ func New(d Deps) *fiber.App {
 		api.Options("/blob/upload", s.localBlobPreflight)
 	}
 
+	mo := s.messagingOn
+	api.Get("/messaging/account", mo, s.session, s.messagingAccount)
+	api.Post("/messaging/api-key", mo, s.session, s.messagingRotateKey)
+	api.Get("/messaging/embed-config", mo, s.session, s.messagingEmbed)
+	api.Put("/messaging/embed-config", mo, s.session, s.messagingPutEmbed)
+	api.Get("/messaging/v1/bot", mo, s.apiKey, s.messagingBot)
+	api.Post("/messaging/v1/chat", mo, s.apiKey, s.messagingChat)
+	api.Get("/messaging/v1/agents", mo, s.apiKey, s.messagingAgents)
+	api.Post("/messaging/v1/agents", mo, s.apiKey, s.messagingCreateAgent)
+	api.Get("/messaging/v1/agents/:id", mo, s.apiKey, s.messagingAgent)
+	api.Patch("/messaging/v1/agents/:id", mo, s.apiKey, s.messagingUpdateAgent)
+	api.Delete("/messaging/v1/agents/:id", mo, s.apiKey, s.messagingDeleteAgent)
+	api.Get("/messaging/v1/agents/:id/sources", mo, s.apiKey, s.messagingSources)
+	api.Post("/messaging/v1/agents/:id/sources", mo, s.apiKey, s.messagingAddSource)
+	api.Delete("/messaging/v1/agents/:id/sources/:sourceId", mo, s.apiKey, s.messagingDeleteSource)
+	api.Get("/messaging/v1/embed", mo, s.apiKey, s.messagingEmbed)
+	api.Put("/messaging/v1/embed", mo, s.apiKey, s.messagingPutEmbed)
+	api.Get("/messaging/embed/v1/config", mo, s.embedPublicConfig)
+	api.Options("/messaging/embed/v1/config", s.embedPreflight)
+	api.Post("/messaging/embed/v1/chat", mo, s.embedPublicChat)
+	api.Options("/messaging/embed/v1/chat", s.embedPreflight)
+
 	api.Post("/developer/apps", s.session, s.createApp)
 	api.Get("/developer/apps", s.session, s.listApps)
 	api.Get("/developer/apps/:id", s.session, s.getApp)
@@ -198,6 +225,14 @@ func New(d Deps) *fiber.App {
 	app.Get("/register", s.registerPage)
 	app.Get("/login", s.loginPage)
 	return app
+}
+
+// messagingOn answers 503 when the server runs without Messaging.
+func (s *Server) messagingOn(c *fiber.Ctx) error {
+	if s.Messaging == nil {
+		return core.Unavailable("messaging", nil)
+	}
+	return c.Next()
 }
 
 // readyTimeout bounds each readiness probe.
