@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the integration tests need are up: PostgreSQL on
-# 127.0.0.1:5432 with a gellhub_test database, and Redis on 127.0.0.1:6379.
+# 127.0.0.1:5432 with a gellhub_test database, and Redis on 127.0.0.1:6379;
+# and that Chromium (the widget's browser test) is installed.
 # Starts them when they are stopped and installs them from Debian's packages
 # when they are missing (CI and new machines start from the bare machine).
 # Set GELLHUB_TEST_DATABASE_URL / GELLHUB_TEST_REDIS_URL to use other servers;
@@ -104,7 +105,16 @@ ensure_stripe_mock() {
   log "stripe-mock $STRIPE_MOCK_VERSION ready (.bin/stripe-mock)"
 }
 
+# The widget's browser test (apps/api/internal/httpapi) drives Debian's
+# chromium headless at /usr/bin/chromium.
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then log "Chromium ready (/usr/bin/chromium)"; return; fi
+  apt_install chromium
+  log "Chromium ready (/usr/bin/chromium)"
+}
+
 ensure_postgres
 ensure_redis
 ensure_versitygw
 ensure_stripe_mock
+ensure_chromium

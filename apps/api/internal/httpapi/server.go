@@ -224,6 +224,8 @@ func New(d Deps) *fiber.App {
 
 	app.Get("/register", s.registerPage)
 	app.Get("/login", s.loginPage)
+	app.Get(widgetScriptPath, s.widgetScript)
+	app.Get("/chat/:embedId", s.chatPage)
 	return app
 }
 
