@@ -13,6 +13,8 @@ const (
 	MaxSourceBytes = 20000
 	// MaxInstructionsBytes caps an agent's system instructions.
 	MaxInstructionsBytes = 8000
+	// MaxHandoffLinks caps an agent's handoff links.
+	MaxHandoffLinks = 5
 )
 
 // Agent is one chat bot of a merchant: a persona, instructions, and the
@@ -26,10 +28,20 @@ type Agent struct {
 	BotRoleSummary      string
 	SystemInstructions  string
 	HumanHandoffEnabled bool
-	IsDefault           bool
-	SourcesCount        int
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// HandoffURLs are the links shown to the visitor when the
+	// conversation is handed to a person (at most MaxHandoffLinks).
+	HandoffURLs  []HandoffLink
+	IsDefault    bool
+	SourcesCount int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// HandoffLink is one way to reach a person: a label ("WhatsApp") and an
+// https:, mailto: or tel: URL.
+type HandoffLink struct {
+	Label string
+	URL   string
 }
 
 // KnowledgeKind tells a free text source from a question and its answer.

@@ -128,7 +128,8 @@ type MessagingTx interface {
 	CreateAgent(ctx context.Context, a core.Agent) error
 
 	// UpdateAgent writes an agent's Name, BotDisplayName, BotRoleSummary,
-	// SystemInstructions, HumanHandoffEnabled and UpdatedAt (not IsDefault,
+	// SystemInstructions, HumanHandoffEnabled, HandoffURLs (an empty list
+	// reads back as nil) and UpdatedAt (not IsDefault,
 	// SourcesCount or CreatedAt). KindNotFound.
 	UpdateAgent(ctx context.Context, a core.Agent) error
 

@@ -68,6 +68,9 @@ func (s *Store) msgProfile(profileID string) *msgProfile {
 
 func sortedAgents(p *msgProfile) []core.Agent {
 	out := slices.Collect(maps.Values(p.agents))
+	for i := range out {
+		out[i] = cloneAgent(out[i])
+	}
 	slices.SortFunc(out, func(a, b core.Agent) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
@@ -79,7 +82,18 @@ func (p *msgProfile) agent(id string) (core.Agent, error) {
 	if !ok {
 		return core.Agent{}, core.NotFound("agent")
 	}
-	return a, nil
+	return cloneAgent(a), nil
+}
+
+// cloneAgent copies a's HandoffURLs, so no caller shares the stored list
+// (none is nil, as the SQL stores read it).
+func cloneAgent(a core.Agent) core.Agent {
+	if len(a.HandoffURLs) == 0 {
+		a.HandoffURLs = nil
+	} else {
+		a.HandoffURLs = slices.Clone(a.HandoffURLs)
+	}
+	return a
 }
 
 func (p *msgProfile) embedSettings() (core.EmbedSettings, error) {
@@ -136,7 +150,7 @@ func (s *Store) DefaultAgent(_ context.Context, profileID string) (core.Agent, e
 	defer s.mu.Unlock()
 	for _, a := range s.msgProfile(profileID).agents {
 		if a.IsDefault {
-			return a, nil
+			return cloneAgent(a), nil
 		}
 	}
 	return core.Agent{}, core.NotFound("agent")
@@ -340,7 +354,7 @@ func (tx *msgTx) CreateAgent(_ context.Context, a core.Agent) error {
 		return core.Conflict("conflict", "agent id already exists")
 	}
 	a.ProfileID, a.IsDefault, a.SourcesCount = tx.profileID, false, 0
-	tx.p.agents[a.ID] = a
+	tx.p.agents[a.ID] = cloneAgent(a)
 	return nil
 }
 
@@ -352,6 +366,7 @@ func (tx *msgTx) UpdateAgent(_ context.Context, a core.Agent) error {
 	}
 	cur.Name, cur.BotDisplayName, cur.BotRoleSummary = a.Name, a.BotDisplayName, a.BotRoleSummary
 	cur.SystemInstructions, cur.HumanHandoffEnabled, cur.UpdatedAt = a.SystemInstructions, a.HumanHandoffEnabled, a.UpdatedAt
+	cur.HandoffURLs = cloneAgent(a).HandoffURLs
 	tx.p.agents[a.ID] = cur
 	return nil
 }

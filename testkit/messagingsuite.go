@@ -71,6 +71,10 @@ func (f *msgFixture) agent(profileID, name string, d time.Duration) core.Agent {
 		ID: f.id("agt"), ProfileID: profileID, Name: name, BotDisplayName: name + " bot",
 		BotRoleSummary: "Answers questions", SystemInstructions: "Be kind.\nBe brief.",
 		HumanHandoffEnabled: true, CreatedAt: f.at(d), UpdatedAt: f.at(d + time.Second),
+		HandoffURLs: []core.HandoffLink{
+			{Label: "WhatsApp", URL: "https://wa.me/15551234567?text=Hi%20" + name},
+			{Label: "Email us ✉", URL: "mailto:help@example.com"},
+		},
 	}
 }
 
@@ -260,6 +264,7 @@ var msgAgentCases = []msgCase{
 	{"Agents", "create_ignores_is_default_and_sources_count", testMsgAgentsCreateNotDefault},
 	{"Agents", "set_default_leaves_exactly_one", testMsgAgentsSetDefault},
 	{"Agents", "update_writes_its_fields_only", testMsgAgentsUpdate},
+	{"Agents", "handoff_urls_round_trip_in_order_and_are_copies", testMsgAgentsHandoffURLs},
 	{"Agents", "delete_takes_the_sources_and_leaves_no_default", testMsgAgentsDelete},
 	{"Agents", "unknown_or_another_profiles_agent_is_not_found", testMsgAgentsNotFound},
 	{"KnowledgeSources", "create_list_delete_and_sources_count", testMsgSources},
@@ -310,6 +315,7 @@ func testMsgAgentsUpdate(t *testing.T, f *msgFixture) {
 	ch := a
 	ch.Name, ch.BotDisplayName, ch.BotRoleSummary, ch.SystemInstructions = "A2", "Bot 2", "Role 2", "Instr 2"
 	ch.HumanHandoffEnabled, ch.UpdatedAt = false, f.at(time.Hour)
+	ch.HandoffURLs = []core.HandoffLink{{Label: "Call", URL: "tel:+15551234567"}}
 	ch.IsDefault, ch.SourcesCount, ch.CreatedAt = false, 99, f.at(-time.Hour) // not written
 	f.update(p, func(tx ports.MessagingTx) error { return tx.UpdateAgent(f.ctx, ch) })
 	want := ch
@@ -319,6 +325,32 @@ func testMsgAgentsUpdate(t *testing.T, f *msgFixture) {
 	storeWantEqual(t, "Agent", got, want, normAgent)
 	err = f.m.UpdateMessaging(f.ctx, p, func(tx ports.MessagingTx) error { return tx.UpdateAgent(f.ctx, f.agent(p, "X", 0)) })
 	storeWantKind(t, err, core.KindNotFound, "")
+}
+
+func testMsgAgentsHandoffURLs(t *testing.T, f *msgFixture) {
+	p := f.profile()
+	a := f.agent(p, "A", 0)
+	a.HandoffURLs = nil
+	f.update(p, func(tx ports.MessagingTx) error { return tx.CreateAgent(f.ctx, a) })
+	f.wantAgents(p, a) // none reads back as nil
+	links := []core.HandoffLink{
+		{Label: "1", URL: "https://a.example/1"}, {Label: "2", URL: "mailto:b@example.com"},
+		{Label: "3", URL: "tel:+1"}, {Label: "4", URL: "https://d.example/\"quoted\"?x=<y>&z"},
+		{Label: "5 ünïcode", URL: "https://e.example/5"},
+	}
+	a.HandoffURLs = slices.Clone(links)
+	f.update(p, func(tx ports.MessagingTx) error { return tx.UpdateAgent(f.ctx, a) })
+	a.HandoffURLs[0].Label = "changed after the write" // the store keeps its own copy
+	a.HandoffURLs = links
+	got, err := f.m.Agent(f.ctx, p, a.ID)
+	storeWantNoErr(t, "Agent", err)
+	storeWantEqual(t, "Agent", got, a, normAgent)
+	got.HandoffURLs[1].URL = "changed after the read" // and hands out copies
+	f.wantAgents(p, a)
+	a.HandoffURLs = []core.HandoffLink{}
+	f.update(p, func(tx ports.MessagingTx) error { return tx.UpdateAgent(f.ctx, a) })
+	a.HandoffURLs = nil
+	f.wantAgents(p, a)
 }
 
 func testMsgAgentsDelete(t *testing.T, f *msgFixture) {

@@ -29,6 +29,7 @@ type agentRow struct {
 	BotRoleSummary      string    `bun:"bot_role_summary"`
 	SystemInstructions  string    `bun:"system_instructions"`
 	HumanHandoffEnabled bool      `bun:"human_handoff_enabled"`
+	HandoffURLs         string    `bun:"handoff_urls"` // JSON (0007_agent_handoff_urls.sql)
 	IsDefault           bool      `bun:"is_default"`
 	SourcesCount        int       `bun:"sources_count,scanonly"`
 	CreatedAt           time.Time `bun:"created_at"`
@@ -39,10 +40,49 @@ type agentRow struct {
 // AS a: sources_count is counted through the messaging_sources_agent_idx
 // index (at most core.MaxSourcesPerAgent rows), so it cannot drift.
 const agentColumns = "a.id, a.profile_id, a.name, a.bot_display_name, a.bot_role_summary, a.system_instructions, " +
-	"a.human_handoff_enabled, a.is_default, a.created_at, a.updated_at, " +
+	"a.human_handoff_enabled, a.handoff_urls, a.is_default, a.created_at, a.updated_at, " +
 	"(SELECT COUNT(*) FROM messaging_sources AS s WHERE s.agent_id = a.id) AS sources_count"
 
-func (r agentRow) core() core.Agent {
+// handoffLinkJSON is one stored handoff link.
+type handoffLinkJSON struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
+}
+
+// handoffURLsJSON encodes an agent's handoff links ("[]" for none).
+func handoffURLsJSON(ls []core.HandoffLink) (string, error) {
+	out := make([]handoffLinkJSON, len(ls))
+	for i, l := range ls {
+		out[i] = handoffLinkJSON(l)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return "", fmt.Errorf("encode handoff urls: %w", err)
+	}
+	return string(b), nil
+}
+
+// handoffURLs decodes a stored handoff_urls (nil for none).
+func (r agentRow) handoffURLs() ([]core.HandoffLink, error) {
+	var ls []handoffLinkJSON
+	if err := json.Unmarshal([]byte(r.HandoffURLs), &ls); err != nil {
+		return nil, fmt.Errorf("agent %s: decode handoff urls: %w", r.ID, err)
+	}
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	out := make([]core.HandoffLink, len(ls))
+	for i, l := range ls {
+		out[i] = core.HandoffLink(l)
+	}
+	return out, nil
+}
+
+func (r agentRow) core() (core.Agent, error) {
+	urls, err := r.handoffURLs()
+	if err != nil {
+		return core.Agent{}, err
+	}
 	return core.Agent{
 		ID:                  r.ID,
 		ProfileID:           r.ProfileID,
@@ -51,11 +91,12 @@ func (r agentRow) core() core.Agent {
 		BotRoleSummary:      r.BotRoleSummary,
 		SystemInstructions:  r.SystemInstructions,
 		HumanHandoffEnabled: r.HumanHandoffEnabled,
+		HandoffURLs:         urls,
 		IsDefault:           r.IsDefault,
 		SourcesCount:        r.SourcesCount,
 		CreatedAt:           r.CreatedAt.UTC(),
 		UpdatedAt:           r.UpdatedAt.UTC(),
-	}
+	}, nil
 }
 
 // sourceRow is a messaging_sources row.
@@ -216,7 +257,9 @@ func (r msgReader) agents(ctx context.Context) ([]core.Agent, error) {
 	}
 	out := make([]core.Agent, len(rows))
 	for i, row := range rows {
-		out[i] = row.core()
+		if out[i], err = row.core(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -233,7 +276,7 @@ func (r msgReader) agentWhere(ctx context.Context, cond string, args ...any) (co
 	if len(rows) == 0 {
 		return core.Agent{}, core.NotFound("agent")
 	}
-	return rows[0].core(), nil
+	return rows[0].core()
 }
 
 func (r msgReader) agent(ctx context.Context, id string) (core.Agent, error) {

@@ -90,13 +90,17 @@ func (t *msgTx) agentNotFound(ctx context.Context, agentID string) error {
 // DO NOTHING: a taken id is core.KindConflict. The agent is never the
 // default (SetDefaultAgent makes it one).
 func (t *msgTx) CreateAgent(ctx context.Context, a core.Agent) error {
+	urls, err := handoffURLsJSON(a.HandoffURLs)
+	if err != nil {
+		return t.s.fail(ctx, "messaging tx: create agent", err)
+	}
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO messaging_agents
 			(id, profile_id, name, bot_display_name, bot_role_summary, system_instructions,
-			 human_handoff_enabled, is_default, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 human_handoff_enabled, handoff_urls, is_default, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`,
 		a.ID, t.r.profileID, a.Name, a.BotDisplayName, a.BotRoleSummary, a.SystemInstructions,
-		a.HumanHandoffEnabled, false, a.CreatedAt.UTC(), a.UpdatedAt.UTC())
+		a.HumanHandoffEnabled, urls, false, a.CreatedAt.UTC(), a.UpdatedAt.UTC())
 	return t.written(ctx, "create agent", res, err, func(context.Context) error {
 		return core.Conflict("conflict", "agent id already exists")
 	})
@@ -104,12 +108,16 @@ func (t *msgTx) CreateAgent(ctx context.Context, a core.Agent) error {
 
 // UpdateAgent implements ports.MessagingTx.
 func (t *msgTx) UpdateAgent(ctx context.Context, a core.Agent) error {
+	urls, err := handoffURLsJSON(a.HandoffURLs)
+	if err != nil {
+		return t.s.fail(ctx, "messaging tx: update agent", err)
+	}
 	res, err := t.tx.ExecContext(ctx, `UPDATE messaging_agents
 		SET name = ?, bot_display_name = ?, bot_role_summary = ?, system_instructions = ?,
-			human_handoff_enabled = ?, updated_at = ?
+			human_handoff_enabled = ?, handoff_urls = ?, updated_at = ?
 		WHERE profile_id = ? AND id = ?`,
 		a.Name, a.BotDisplayName, a.BotRoleSummary, a.SystemInstructions,
-		a.HumanHandoffEnabled, a.UpdatedAt.UTC(), t.r.profileID, a.ID)
+		a.HumanHandoffEnabled, urls, a.UpdatedAt.UTC(), t.r.profileID, a.ID)
 	return t.written(ctx, "update agent", res, err, func(context.Context) error { return core.NotFound("agent") })
 }
 

@@ -2,6 +2,8 @@ package messaging
 
 import (
 	"context"
+	"net/url"
+	"strings"
 
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/ports"
@@ -10,6 +12,10 @@ import (
 // Field caps of agents.
 const (
 	MaxBotRoleSummaryLen = 500
+	// MaxHandoffLabelLen caps a handoff link's label (in characters).
+	MaxHandoffLabelLen = 40
+	// MaxHandoffURLBytes caps a handoff link's URL.
+	MaxHandoffURLBytes = 2048
 )
 
 // AgentInput creates an agent.
@@ -19,6 +25,7 @@ type AgentInput struct {
 	BotRoleSummary      string
 	SystemInstructions  string
 	HumanHandoffEnabled bool
+	HandoffURLs         []core.HandoffLink
 	IsDefault           bool
 }
 
@@ -31,6 +38,7 @@ type AgentPatch struct {
 	BotRoleSummary      *string
 	SystemInstructions  *string
 	HumanHandoffEnabled *bool
+	HandoffURLs         *[]core.HandoffLink // replaces the whole list
 	IsDefault           *bool
 }
 
@@ -52,7 +60,72 @@ func checkAgentFields(a *core.Agent) error {
 	if a.SystemInstructions, err = core.CleanText("systemInstructions", a.SystemInstructions, core.MaxInstructionsBytes, false); err != nil {
 		return err
 	}
+	if a.HandoffURLs, err = checkHandoffLinks(a.HandoffURLs); err != nil {
+		return err
+	}
 	return nil
+}
+
+// checkHandoffLinks validates an agent's handoff links and returns them
+// cleaned (nil for none): at most core.MaxHandoffLinks, each a label of 1
+// to MaxHandoffLabelLen characters on one line and an https:// (with a
+// host), mailto: or tel: URL of at most MaxHandoffURLBytes; no two links
+// share a URL or (ignoring case) a label.
+func checkHandoffLinks(in []core.HandoffLink) ([]core.HandoffLink, error) {
+	const field = "handoffUrls"
+	if len(in) == 0 {
+		return nil, nil
+	}
+	if len(in) > core.MaxHandoffLinks {
+		return nil, core.Invalid(field, "an agent has at most %d handoff links", core.MaxHandoffLinks)
+	}
+	out := make([]core.HandoffLink, len(in))
+	labels := make(map[string]bool, len(in))
+	urls := make(map[string]bool, len(in))
+	for i, l := range in {
+		label, err := core.CleanText(field, l.Label, MaxHandoffLabelLen, true)
+		if err != nil {
+			return nil, core.Invalid(field, "a handoff link's label is 1 to %d characters of text", MaxHandoffLabelLen)
+		}
+		if strings.ContainsAny(label, "\r\n\t") {
+			return nil, core.Invalid(field, "a handoff link's label is one line of text")
+		}
+		u := strings.TrimSpace(l.URL)
+		if !handoffURLOK(u) {
+			return nil, core.Invalid(field, "a handoff link's url is an https:// URL, a mailto: or a tel: link of at most %d bytes", MaxHandoffURLBytes)
+		}
+		key := strings.ToLower(label)
+		if labels[key] || urls[u] {
+			return nil, core.Invalid(field, "handoff links must not repeat a label or a url")
+		}
+		labels[key], urls[u] = true, true
+		out[i] = core.HandoffLink{Label: label, URL: u}
+	}
+	return out, nil
+}
+
+// handoffURLOK accepts an https:// URL with a host, or a mailto: or tel:
+// link, of at most MaxHandoffURLBytes, without spaces or control bytes.
+func handoffURLOK(s string) bool {
+	if s == "" || len(s) > MaxHandoffURLBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] == 0x7f {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return u.Opaque == "" && u.Host != "" && u.Hostname() != "" && u.User == nil
+	case "mailto", "tel":
+		return u.Opaque != "" && strings.Trim(u.Opaque, "/") == u.Opaque
+	}
+	return false
 }
 
 func checkAgentID(id string) error {
@@ -99,7 +172,8 @@ func (s *Service) CreateAgent(ctx context.Context, who core.Principal, in AgentI
 	}
 	a := core.Agent{
 		ID: id, ProfileID: pid, Name: in.Name, BotDisplayName: in.BotDisplayName, BotRoleSummary: in.BotRoleSummary,
-		SystemInstructions: in.SystemInstructions, HumanHandoffEnabled: in.HumanHandoffEnabled, CreatedAt: now, UpdatedAt: now,
+		SystemInstructions: in.SystemInstructions, HumanHandoffEnabled: in.HumanHandoffEnabled, HandoffURLs: in.HandoffURLs,
+		CreatedAt: now, UpdatedAt: now,
 	}
 	if err := checkAgentFields(&a); err != nil {
 		return core.Agent{}, err
@@ -147,6 +221,7 @@ func (s *Service) UpdateAgent(ctx context.Context, who core.Principal, id string
 		set(&a.BotRoleSummary, p.BotRoleSummary)
 		set(&a.SystemInstructions, p.SystemInstructions)
 		set(&a.HumanHandoffEnabled, p.HumanHandoffEnabled)
+		set(&a.HandoffURLs, p.HandoffURLs)
 		if err := checkAgentFields(&a); err != nil {
 			return err
 		}

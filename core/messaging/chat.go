@@ -37,6 +37,9 @@ type ChatReply struct {
 	ConversationID string
 	UI             []byte // from a TurnHook; nil otherwise
 	Handoff        bool
+	// handoffURLs are the agent's handoff links, on a Handoff turn: the
+	// widget shows them (EmbedReply).
+	handoffURLs []core.HandoffLink
 }
 
 // Chat runs one turn for the caller: the TurnHook's answer (free) or the
@@ -162,7 +165,11 @@ func (s *Service) runTurn(ctx context.Context, t turn) (ChatReply, error) {
 			if err != nil {
 				return ChatReply{}, err
 			}
-			return ChatReply{Content: ans.Content, ConversationID: conv.ID, UI: ans.UI, Handoff: ans.Handoff}, nil
+			out := ChatReply{Content: ans.Content, ConversationID: conv.ID, UI: ans.UI, Handoff: ans.Handoff}
+			if ans.Handoff {
+				out.handoffURLs = agent.HandoffURLs
+			}
+			return out, nil
 		}
 	}
 	u, err := s.cfg.Store.MessagingUsage(ctx, t.profileID)

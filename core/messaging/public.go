@@ -48,6 +48,9 @@ type EmbedReply struct {
 	Content string
 	UI      []byte
 	Handoff bool
+	// HandoffURLs are the default agent's handoff links when Handoff is
+	// true (the widget shows them); nil otherwise.
+	HandoffURLs []core.HandoffLink
 }
 
 // publicEmbed resolves an embed id for an origin: an unknown, rotated or
@@ -139,7 +142,7 @@ func (s *Service) EmbedChat(ctx context.Context, in EmbedChatInput) (EmbedReply,
 	if err != nil {
 		return EmbedReply{}, err
 	}
-	return EmbedReply{Content: r.Content, UI: r.UI, Handoff: r.Handoff}, nil
+	return EmbedReply{Content: r.Content, UI: r.UI, Handoff: r.Handoff, HandoffURLs: r.handoffURLs}, nil
 }
 
 // history returns the last stored messages of the conversation ref.

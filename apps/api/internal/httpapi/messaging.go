@@ -36,10 +36,35 @@ type agentSummaryJSON struct {
 // agentJSON is the full agent record.
 type agentJSON struct {
 	agentSummaryJSON
-	BotRoleSummary      string    `json:"botRoleSummary"`
-	SystemInstructions  string    `json:"systemInstructions"`
-	HumanHandoffEnabled bool      `json:"humanHandoffEnabled"`
-	CreatedAt           time.Time `json:"createdAt"`
+	BotRoleSummary      string            `json:"botRoleSummary"`
+	SystemInstructions  string            `json:"systemInstructions"`
+	HumanHandoffEnabled bool              `json:"humanHandoffEnabled"`
+	HandoffURLs         []handoffLinkJSON `json:"handoffUrls"` // [] for none
+	CreatedAt           time.Time         `json:"createdAt"`
+}
+
+// handoffLinkJSON is one of an agent's handoff links.
+type handoffLinkJSON struct {
+	Label string `json:"label"`
+	URL   string `json:"url"`
+}
+
+// handoffLinksView renders links, [] for none.
+func handoffLinksView(ls []core.HandoffLink) []handoffLinkJSON {
+	out := make([]handoffLinkJSON, len(ls))
+	for i, l := range ls {
+		out[i] = handoffLinkJSON(l)
+	}
+	return out
+}
+
+// handoffLinks reads links from a request.
+func handoffLinks(ls []handoffLinkJSON) []core.HandoffLink {
+	out := make([]core.HandoffLink, len(ls))
+	for i, l := range ls {
+		out[i] = core.HandoffLink(l)
+	}
+	return out
 }
 
 func agentSummaryView(a core.Agent) agentSummaryJSON {
@@ -52,7 +77,8 @@ func agentSummaryView(a core.Agent) agentSummaryJSON {
 func agentView(a core.Agent) agentJSON {
 	return agentJSON{
 		agentSummaryJSON: agentSummaryView(a), BotRoleSummary: a.BotRoleSummary,
-		SystemInstructions: a.SystemInstructions, HumanHandoffEnabled: a.HumanHandoffEnabled, CreatedAt: a.CreatedAt,
+		SystemInstructions: a.SystemInstructions, HumanHandoffEnabled: a.HumanHandoffEnabled,
+		HandoffURLs: handoffLinksView(a.HandoffURLs), CreatedAt: a.CreatedAt,
 	}
 }
 
@@ -175,7 +201,10 @@ type agentRequest struct {
 	BotRoleSummary      *string `json:"botRoleSummary"`
 	SystemInstructions  *string `json:"systemInstructions"`
 	HumanHandoffEnabled *bool   `json:"humanHandoffEnabled"`
-	IsDefault           *bool   `json:"isDefault"`
+	// HandoffURLs replaces the agent's handoff links; absent (or null)
+	// keeps them.
+	HandoffURLs *[]handoffLinkJSON `json:"handoffUrls"`
+	IsDefault   *bool              `json:"isDefault"`
 }
 
 type sourceRequest struct {
@@ -289,11 +318,15 @@ func (s *Server) messagingCreateAgent(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.Messaging.CreateAgent(c.UserContext(), principal(c), messaging.AgentInput{
+	in := messaging.AgentInput{
 		Name: value(req.Name), BotDisplayName: value(req.BotDisplayName), BotRoleSummary: value(req.BotRoleSummary),
 		SystemInstructions: value(req.SystemInstructions), HumanHandoffEnabled: value(req.HumanHandoffEnabled),
 		IsDefault: value(req.IsDefault),
-	})
+	}
+	if req.HandoffURLs != nil {
+		in.HandoffURLs = handoffLinks(*req.HandoffURLs)
+	}
+	a, err := s.Messaging.CreateAgent(c.UserContext(), principal(c), in)
 	if err != nil {
 		return err
 	}
@@ -314,10 +347,15 @@ func (s *Server) messagingUpdateAgent(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.Messaging.UpdateAgent(c.UserContext(), principal(c), c.Params("id"), messaging.AgentPatch{
+	p := messaging.AgentPatch{
 		Name: req.Name, BotDisplayName: req.BotDisplayName, BotRoleSummary: req.BotRoleSummary,
 		SystemInstructions: req.SystemInstructions, HumanHandoffEnabled: req.HumanHandoffEnabled, IsDefault: req.IsDefault,
-	})
+	}
+	if req.HandoffURLs != nil {
+		ls := handoffLinks(*req.HandoffURLs)
+		p.HandoffURLs = &ls
+	}
+	a, err := s.Messaging.UpdateAgent(c.UserContext(), principal(c), c.Params("id"), p)
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,8 @@ type embedChatResponse struct {
 	Content string          `json:"content"`
 	UI      json.RawMessage `json:"ui,omitempty"`
 	Handoff bool            `json:"handoff,omitempty"`
+	// HandoffURLs are the agent's handoff links, on a handoff turn only.
+	HandoffURLs []handoffLinkJSON `json:"handoffUrls,omitempty"`
 }
 
 // afterOriginCheck reports whether err can only come after the core
@@ -173,5 +175,9 @@ func (s *Server) embedPublicChat(c *fiber.Ctx) error {
 	}
 	allowOrigin(c, origin)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(embedChatResponse{Role: string(core.RoleAssistant), Content: r.Content, UI: r.UI, Handoff: r.Handoff})
+	out := embedChatResponse{Role: string(core.RoleAssistant), Content: r.Content, UI: r.UI, Handoff: r.Handoff}
+	if r.Handoff {
+		out.HandoffURLs = handoffLinksView(r.HandoffURLs)
+	}
+	return c.JSON(out)
 }

@@ -27,6 +27,14 @@
     } catch (e) {}
     return '';
   }
+  // contactURL keeps a handoff link's https:, mailto: or tel: URL; '' otherwise.
+  function contactURL(u) {
+    try {
+      var p = new URL(String(u));
+      if (p.protocol === 'https:' || p.protocol === 'mailto:' || p.protocol === 'tel:') return p.href;
+    } catch (e) {}
+    return '';
+  }
   function visitor() {
     var k = 'gellhub-visitor:' + embedId, v = '';
     try { v = localStorage.getItem(k) || ''; } catch (e) {}
@@ -209,14 +217,25 @@
       if (!x.r.ok) { bubble('n', x.j.message || 'Something went wrong. Try again.'); return; }
       if (x.j.content) bubble('a', x.j.content);
       if (x.j.ui) renderUI(x.j.ui);
-      if (x.j.handoff) handoff();
+      if (x.j.handoff) handoff(x.j.handoffUrls);
     }).catch(function () {
       wait.remove();
       bubble('n', 'The chat could not be reached. Try again.');
     }).then(function () { busy = false; send.disabled = false; });
   }
-  function handoff() {
+  function handoff(links) {
     bubble('n', 'A member of the team has been asked to follow up.');
+    var box = el('div', 'ui');
+    box.style.color = panel.dataset.accent || '#0d9488';
+    (Array.isArray(links) ? links.slice(0, 5) : []).forEach(function (l) {
+      if (!l || typeof l !== 'object' || !l.label) return;
+      var u = contactURL(l.url);
+      if (!u) return;
+      var a = el('a', 'btn', l.label);
+      a.href = u; a.target = '_blank'; a.rel = 'noopener noreferrer';
+      box.appendChild(a);
+    });
+    if (box.firstChild) { log.appendChild(box); log.scrollTop = log.scrollHeight; }
     if (window.parent && window.parent !== window) {
       try { window.parent.postMessage({type: 'gellhub:handoff', embedId: embedId}, '*'); } catch (e) {}
     }
