@@ -163,7 +163,7 @@ func TestPutEmbed(t *testing.T) {
 		f := newFixture(t)
 		u, _ := f.merchant(t, 0)
 		old := f.enable(t, u, "shop.example.com").Settings.PublicID
-		_, err := f.svc.EmbedConfig(f.ctx, old, "shop.example.com")
+		_, err := f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: old, OriginHost: "shop.example.com"})
 		require.NoError(t, err)
 		v, err := f.svc.PutEmbed(f.ctx, u.key, messaging.EmbedInput{RotateEmbedID: true})
 		require.NoError(t, err)
@@ -171,9 +171,9 @@ func TestPutEmbed(t *testing.T) {
 		require.True(t, strings.HasPrefix(v.Settings.PublicID, "emb_"))
 		require.Contains(t, v.CodeFloating, `data-embed-id="`+v.Settings.PublicID+`"`)
 		require.Equal(t, baseURL+"/chat/"+v.Settings.PublicID, v.ShareLink)
-		_, err = f.svc.EmbedConfig(f.ctx, old, "shop.example.com")
+		_, err = f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: old, OriginHost: "shop.example.com"})
 		wantKind(t, err, core.KindNotFound, "")
-		_, err = f.svc.EmbedConfig(f.ctx, v.Settings.PublicID, "shop.example.com")
+		_, err = f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: v.Settings.PublicID, OriginHost: "shop.example.com"})
 		require.NoError(t, err)
 	})
 }
@@ -210,26 +210,26 @@ func TestPublicEmbed(t *testing.T) {
 		require.NoError(t, err)
 		id := f.enable(t, u, "shop.example.com").Settings.PublicID
 
-		c, err := f.svc.EmbedConfig(f.ctx, id, "Shop.Example.com")
+		c, err := f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: id, OriginHost: "Shop.Example.com"})
 		require.NoError(t, err)
 		require.Equal(t, messaging.PublicEmbedConfig{
 			EmbedID: id, ChatTitle: "Store assistant", AccentColor: "#0d9488", LauncherIcon: "💬", Greeting: "Hello!",
 			ShowLauncher: true, MaxUserMessageChars: 1000,
 		}, c)
-		_, err = f.svc.EmbedConfig(f.ctx, id, "gellhub.test") // the /chat/ page
+		_, err = f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: id, OriginHost: "gellhub.test"}) // the /chat/ page
 		require.NoError(t, err)
 
 		for _, host := range []string{"evil.example.com", "example.com", "shop.example.com.evil.net", ""} {
-			_, err = f.svc.EmbedConfig(f.ctx, id, host)
+			_, err = f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: id, OriginHost: host})
 			wantKind(t, err, core.KindForbidden, "origin_not_allowed")
 		}
 		for _, bad := range []string{"emb_unknown", "", "nope", "emb_../x"} {
-			_, err = f.svc.EmbedConfig(f.ctx, bad, "shop.example.com")
+			_, err = f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: bad, OriginHost: "shop.example.com"})
 			wantKind(t, err, core.KindNotFound, "")
 		}
 		_, err = f.svc.PutEmbed(f.ctx, u.key, messaging.EmbedInput{Enabled: ptr(false)})
 		require.NoError(t, err)
-		_, err = f.svc.EmbedConfig(f.ctx, id, "shop.example.com")
+		_, err = f.svc.EmbedConfig(f.ctx, messaging.EmbedConfigInput{EmbedID: id, OriginHost: "shop.example.com"})
 		wantKind(t, err, core.KindNotFound, "")
 	})
 
@@ -306,5 +306,26 @@ func TestPublicEmbed(t *testing.T) {
 		in.VisitorID = "v2"
 		_, err = f.svc.EmbedChat(f.ctx, in)
 		require.NoError(t, err, "another visitor is not limited")
+	})
+	t.Run("config_is_rate_limited_per_address", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		f.cfg.Limiter = inproc.NewRateLimiter(f.clock)
+		f.rebuild()
+		u, _ := f.merchant(t, 100)
+		id := f.enable(t, u, "shop.example.com").Settings.PublicID
+		in := messaging.EmbedConfigInput{EmbedID: id, OriginHost: "shop.example.com", ClientIP: "198.51.100.7"}
+		for range messaging.EmbedConfigPerIP.Burst {
+			_, err := f.svc.EmbedConfig(f.ctx, in)
+			require.NoError(t, err)
+		}
+		_, err := f.svc.EmbedConfig(f.ctx, in)
+		wantKind(t, err, core.KindRateLimited, "")
+		in.EmbedID = "emb_unknown" // limited before any lookup
+		_, err = f.svc.EmbedConfig(f.ctx, in)
+		wantKind(t, err, core.KindRateLimited, "")
+		in.EmbedID, in.ClientIP = id, "198.51.100.8"
+		_, err = f.svc.EmbedConfig(f.ctx, in)
+		require.NoError(t, err, "another address is not limited")
 	})
 }

@@ -39,6 +39,9 @@ const CreditsPerTurn int64 = 1
 var (
 	EmbedChatPerVisitor = ports.Limit{Rate: 20, Period: time.Minute, Burst: 20}
 	EmbedChatPerIP      = ports.Limit{Rate: 60, Period: time.Minute, Burst: 60}
+	// EmbedConfigPerIP bounds the widget bootstraps one address asks for
+	// (a page view each, so looser than chat).
+	EmbedConfigPerIP = ports.Limit{Rate: 120, Period: time.Minute, Burst: 120}
 )
 
 // TurnHook is the seam for dynamic skills and human handoff: it sees each

@@ -83,9 +83,22 @@ func (s *Service) OriginAllowed(e core.EmbedSettings, originHost string) bool {
 	return h == s.ownHost || slices.Contains(e.AllowedOrigins, h)
 }
 
-// EmbedConfig returns the widget's bootstrap for an allowed origin.
-func (s *Service) EmbedConfig(ctx context.Context, embedID, originHost string) (PublicEmbedConfig, error) {
-	e, err := s.publicEmbed(ctx, embedID, originHost)
+// EmbedConfigInput asks for a widget's bootstrap.
+type EmbedConfigInput struct {
+	EmbedID    string
+	OriginHost string // the request's Origin host, lower-cased, no port
+	ClientIP   string // the client's address, for the per-address limit ("" skips it)
+}
+
+// EmbedConfig returns the widget's bootstrap for an allowed origin. It is
+// rate limited per client address (EmbedConfigPerIP), before any lookup.
+func (s *Service) EmbedConfig(ctx context.Context, in EmbedConfigInput) (PublicEmbedConfig, error) {
+	if in.ClientIP != "" {
+		if err := s.limit(ctx, "embedconfig:ip:"+in.ClientIP, EmbedConfigPerIP); err != nil {
+			return PublicEmbedConfig{}, err
+		}
+	}
+	e, err := s.publicEmbed(ctx, in.EmbedID, in.OriginHost)
 	if err != nil {
 		return PublicEmbedConfig{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/core/messaging"
 )
 
 // widgetScript is the website chat widget (GET /embed/gellhub-chat.js):
@@ -54,7 +55,9 @@ func (s *Server) chatPage(c *fiber.Ctx) error {
 	if err != nil {
 		return s.pageError(c, core.Internal(err))
 	}
-	cfg, err := s.Messaging.EmbedConfig(c.UserContext(), id, strings.ToLower(u.Hostname()))
+	cfg, err := s.Messaging.EmbedConfig(c.UserContext(), messaging.EmbedConfigInput{
+		EmbedID: id, OriginHost: strings.ToLower(u.Hostname()), ClientIP: rateKeyIP(s.clientIP(c)),
+	})
 	if err != nil {
 		if e, ok := core.AsError(err); ok && e.Kind == core.KindForbidden {
 			err = core.NotFound("embed")

@@ -106,7 +106,7 @@ func (s *Server) embedPublicConfig(c *fiber.Ctx) error {
 		return err
 	}
 	origin, host := s.requestOrigin(c)
-	cfg, err := s.Messaging.EmbedConfig(c.UserContext(), id, host)
+	cfg, err := s.Messaging.EmbedConfig(c.UserContext(), messaging.EmbedConfigInput{EmbedID: id, OriginHost: host, ClientIP: rateKeyIP(s.clientIP(c))})
 	if err != nil {
 		return err
 	}
@@ -137,10 +137,20 @@ func afterOriginCheck(err error) bool {
 		return false
 	}
 	switch e.Kind {
-	case core.KindInvalid, core.KindTooLarge, core.KindRateLimited, core.KindPaymentRequired, core.KindConflict:
+	case core.KindInvalid, core.KindTooLarge, core.KindRateLimited, core.KindConflict, core.KindUnavailable:
 		return true
 	}
 	return false
+}
+
+// publicTurnError keeps the merchant's billing state (out of credits, a
+// lapsed plan) from the visitor: both are "chat unavailable" (503) on the
+// public route; the merchant sees the reason in its own routes.
+func publicTurnError(err error) error {
+	if core.IsKind(err, core.KindPaymentRequired) {
+		return core.E(core.KindUnavailable, "the chat is unavailable right now; please try again later").WithDetail("chat")
+	}
+	return err
 }
 
 func (s *Server) embedPublicChat(c *fiber.Ctx) error {
@@ -168,6 +178,7 @@ func (s *Server) embedPublicChat(c *fiber.Ctx) error {
 		EmbedID: req.EmbedID, OriginHost: host, VisitorID: req.VisitorID, ClientIP: rateKeyIP(s.clientIP(c)), Message: msg,
 	})
 	if err != nil {
+		err = publicTurnError(err)
 		if afterOriginCheck(err) {
 			allowOrigin(c, origin)
 		}

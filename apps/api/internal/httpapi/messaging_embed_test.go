@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/core/messaging"
 )
 
@@ -270,4 +271,24 @@ func TestMessagingEmbedHookAndLimits(t *testing.T) {
 	r.requireError(t, http.StatusTooManyRequests, "rate_limited", "")
 	require.NotEmpty(t, r.header.Get("Retry-After"))
 	requireCORS(t, r, shopOrigin)
+}
+
+// TestMessagingEmbedHidesBillingState: a visitor never learns that the
+// merchant ran out of credits; the widget can still read the 503.
+func TestMessagingEmbedHidesBillingState(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		s := newMessagingServer(t, backend, options{})
+		w := s.widget()
+		credits := int64(s.messagingUsage(w.a)["credits"].(float64))
+		_, err := s.store.ChargeCredits(context.Background(), core.CreditEntry{
+			ID: "cred_drain_" + w.a.profileID[len(w.a.profileID)-8:], ProfileID: w.a.profileID, Amount: credits,
+			Reason: core.CreditChatTurn, CreatedAt: s.clock.Now(),
+		})
+		require.NoError(t, err)
+		r := s.do("POST", "/api/messaging/embed/v1/chat", widgetChat(w.embedID, "What are your prices?"), withHeader("Origin", shopOrigin))
+		r.requireError(t, http.StatusServiceUnavailable, "unavailable", "chat")
+		requireCORS(t, r, shopOrigin)
+		require.NotContains(t, strings.ToLower(string(r.body)), "credit")
+		require.NotContains(t, strings.ToLower(string(r.body)), "plan")
+	})
 }

@@ -396,8 +396,9 @@ func TestMessagingKeyRoutesNeedAPlan(t *testing.T) {
 			s.do(rt.method, rt.path, rt.body).requireError(t, http.StatusUnauthorized, "unauthorized", "")
 		}
 		s.do("GET", "/api/messaging/embed-config", nil, withSession(w.a.session)).requireError(t, http.StatusPaymentRequired, "subscription_required", "")
+		// The public widget does not tell visitors the merchant's plan lapsed.
 		r := s.do("POST", "/api/messaging/embed/v1/chat", widgetChat(w.embedID, "hi"), withHeader("Origin", shopOrigin))
-		r.requireError(t, http.StatusPaymentRequired, "subscription_required", "")
+		r.requireError(t, http.StatusServiceUnavailable, "unavailable", "chat")
 		requireCORS(t, r, shopOrigin)
 		require.Equal(t, 100.0, s.messagingUsage(w.a)["credits"], "the account still reads, credits kept")
 	})
