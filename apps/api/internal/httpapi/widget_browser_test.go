@@ -7,42 +7,19 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
-
-	"github.com/gellhub/gellhub/testkit"
 )
-
-// chromiumPath is Debian's chromium (.ci/services.sh installs it).
-const chromiumPath = "/usr/bin/chromium"
 
 // TestWidgetInBrowser runs the widget in headless Chromium: the real API
 // on 127.0.0.1, a merchant page on localhost (allowed) and the same page
 // on refused.test (mapped to 127.0.0.1, not allowed), and the /chat/ page.
 func TestWidgetInBrowser(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("SKIP the widget browser test: it starts Chromium, which -short leaves out (never skipped in CI)")
-	}
-	_, err := os.Stat(chromiumPath)
-	testkit.RequireService(t, "Chromium", err)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	base := "http://" + ln.Addr().String()
-	s := newMessagingServer(t, "memory", options{baseURL: base})
-	go func() { _ = s.app.Listener(ln) }()
-	t.Cleanup(func() { _ = s.app.ShutdownWithTimeout(5 * time.Second) })
-
-	w := s.widget()
-	r := s.do("PUT", "/api/messaging/v1/embed", map[string]any{
-		"embedEnabled": true, "embedAllowedOrigins": []string{"localhost"},
-	}, withKey(w.key))
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	requireBrowser(t)
+	_, base, w := listeningWidget(t, options{})
 
 	merchant := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -54,42 +31,9 @@ func TestWidgetInBrowser(t *testing.T) {
 	_, port, err := net.SplitHostPort(strings.TrimPrefix(merchant.URL, "http://"))
 	require.NoError(t, err)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("host-resolver-rules", "MAP refused.test 127.0.0.1"),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	_, err = chromedp.Run(bctx, chromedp.Evaluate[bool](`true`))
-	require.NoError(t, err, "start chromium")
-
+	b := startBrowser(t, 40*time.Second, "MAP refused.test 127.0.0.1")
 	const sr = `document.getElementById('gellhub-chat').shadowRoot`
-	poll := func(t *testing.T, predicate string) {
-		t.Helper()
-		_, err := chromedp.Run(bctx, chromedp.Poll[bool](`!!(`+predicate+`)`, chromedp.WithPollingTimeout(10*time.Second)))
-		require.NoError(t, err, "waiting for %s", predicate)
-	}
-	eval := func(t *testing.T, expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](`String(`+expr+`)`))
-		require.NoError(t, err, "evaluating %s", expr)
-		return v
-	}
-	navigate := func(t *testing.T, u string) {
-		t.Helper()
-		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(u)))
-	}
+	poll, eval, navigate := b.poll, b.eval, b.navigate
 	state := func(s string) string {
 		return `(function(){var h=document.getElementById('gellhub-chat');return !!h&&h.getAttribute('data-state')==='` + s + `'})()`
 	}
@@ -125,7 +69,7 @@ func TestWidgetInBrowser(t *testing.T) {
 		chat(t)
 	})
 
-	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
+	if err := b.ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("browser test timed out")
 	}
 }

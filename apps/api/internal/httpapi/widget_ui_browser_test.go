@@ -7,18 +7,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/core/messaging"
-	"github.com/gellhub/gellhub/testkit"
 )
 
 // xssProbe must show as text and never run.
@@ -78,25 +75,9 @@ func jsonString(s string) string {
 // framed by a merchant page, against a TurnHook answering with each ui
 // block type and a handoff.
 func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
-	if testing.Short() && os.Getenv("CI") != "true" {
-		t.Skip("SKIP the widget ui browser test: it starts Chromium, which -short leaves out (never skipped in CI)")
-	}
-	_, err := os.Stat(chromiumPath)
-	testkit.RequireService(t, "Chromium", err)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	base := "http://" + ln.Addr().String()
+	requireBrowser(t)
 	hook := &hookBlocks{}
-	s := newMessagingServer(t, "memory", options{baseURL: base, turnHook: hook})
-	go func() { _ = s.app.Listener(ln) }()
-	t.Cleanup(func() { _ = s.app.ShutdownWithTimeout(5 * time.Second) })
-
-	w := s.widget()
-	r := s.do("PUT", "/api/messaging/v1/embed", map[string]any{
-		"embedEnabled": true, "embedAllowedOrigins": []string{"localhost"},
-	}, withKey(w.key))
-	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	_, base, w := listeningWidget(t, options{turnHook: hook})
 
 	// /: the merchant page framing /inner (the snippet) and recording the
 	// handoff messages it receives.
@@ -117,41 +98,12 @@ func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
 	_, port, err := net.SplitHostPort(strings.TrimPrefix(merchant.URL, "http://"))
 	require.NoError(t, err)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// The ui blocks' https images and frames never reach the network.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	_, err = chromedp.Run(bctx, chromedp.Evaluate[bool](`true`))
-	require.NoError(t, err, "start chromium")
-
+	// The ui blocks' https images and frames never reach the network.
+	b := startBrowser(t, 30*time.Second, "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1")
 	// F is the framed widget page (same origin as the merchant page).
 	const F = `document.getElementById('w').contentWindow`
 	const sr = F + `.document.getElementById('gellhub-chat').shadowRoot`
-	poll := func(t *testing.T, predicate string) {
-		t.Helper()
-		_, err := chromedp.Run(bctx, chromedp.Poll[bool](`(function(){try{return !!(`+predicate+`)}catch(e){return false}})()`, chromedp.WithPollingTimeout(10*time.Second)))
-		require.NoError(t, err, "waiting for %s", predicate)
-	}
-	eval := func(t *testing.T, expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](`String(`+expr+`)`))
-		require.NoError(t, err, "evaluating %s", expr)
-		return v
-	}
+	poll, eval := b.poll, b.eval
 	// lastUI is the newest ui block's element.
 	lastUI := `(function(){var u=` + sr + `.querySelectorAll('.m > .ui');return u[u.length-1]})()`
 	// say sends text and waits for the reply bubble.
@@ -161,7 +113,7 @@ func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
 		waitReply(t, poll, sr, reply)
 	}
 
-	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate("http://localhost:"+port+"/")))
+	b.navigate(t, "http://localhost:"+port+"/")
 	poll(t, F+`.GellHubChat`)
 	eval(t, F+`.GellHubChat.open()`)
 	poll(t, F+`.document.getElementById('gellhub-chat').getAttribute('data-state')==='open'`)
@@ -219,7 +171,7 @@ func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
 	})
 
 	require.Equal(t, []string{"slots", "products", "buttons", "confirm booking please", "calendar", "human"}, hook.saw())
-	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
+	if err := b.ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("browser test timed out")
 	}
 }
