@@ -44,8 +44,12 @@ type Conversation struct {
 	Channel      string // "api", "web", …
 	AgentID      string // the agent of the latest turn
 	MessageCount int
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// HandedOffAt is when a person took the conversation over (the
+	// visitor asked for one): the bot then answers none of its turns
+	// until the partner hands it back. Zero: the bot has it.
+	HandedOffAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // ConversationMessage is one stored message of a conversation.

@@ -96,6 +96,63 @@ type MessagingStore interface {
 	// profile's conversations, oldest first; KindNotFound when the
 	// conversation is not the profile's.
 	ConversationMessages(ctx context.Context, profileID, conversationID string, limit int) ([]core.ConversationMessage, error)
+
+	// Conversation returns one of the profile's conversations by id;
+	// KindNotFound.
+	Conversation(ctx context.Context, profileID, id string) (core.Conversation, error)
+
+	// HandBack clears the conversation's HandedOffAt (the bot answers its
+	// turns again), sets its UpdatedAt to at and returns it as stored; a
+	// conversation the bot has already is returned as is. KindNotFound.
+	HandBack(ctx context.Context, profileID, conversationID string, at time.Time) (core.Conversation, error)
+
+	// SkillsConfig returns the profile's skills configuration and status;
+	// the zero values (ProfileID empty, Enabled false, no skills) when it
+	// has none yet. KindNotFound for an unknown profile, as for
+	// HandoffConfig and RecordSkillCall.
+	SkillsConfig(ctx context.Context, profileID string) (core.SkillsConfig, core.SkillsStatus, error)
+
+	// RecordSkillCall updates the profile's SkillsStatus with one call made
+	// at at: LastCallAt, and LastSuccessAt when failure is nil, else
+	// failure goes first in RecentErrors, which keeps the
+	// core.MaxSkillErrors newest. Concurrent calls lose none of their
+	// updates. A profile without a skills configuration records nothing.
+	RecordSkillCall(ctx context.Context, profileID string, at time.Time, failure *core.SkillCallError) error
+
+	// HandoffConfig returns the profile's handoff webhook; the zero value
+	// (no URL) when it has none.
+	HandoffConfig(ctx context.Context, profileID string) (core.HandoffConfig, error)
+}
+
+// WebhookStore keeps outgoing webhook events (core.WebhookDelivery) and
+// their attempts. Events are created with the change that causes them
+// (ChatTurn.Deliveries) and queued, in the same transaction, for the
+// delivery worker, which calls back with each delivery's id.
+type WebhookStore interface {
+	// Delivery returns one delivery, without its attempts; KindNotFound.
+	Delivery(ctx context.Context, id string) (core.WebhookDelivery, error)
+
+	// RecordAttempt stores a (a.DeliveryID's attempt a.N) and sets the
+	// delivery's State, AttemptCount, NextAttemptAt, DeliveredAt and
+	// UpdatedAt to d's, in one step. An attempt number stored already is
+	// KindConflict and changes nothing (two workers raced on one
+	// delivery). KindNotFound for an unknown delivery. An empty
+	// a.DeliveryID is d.ID; another id is KindInvalid.
+	RecordAttempt(ctx context.Context, d core.WebhookDelivery, a core.WebhookAttempt) error
+
+	// Deliveries lists up to q.Limit of the profile's deliveries, newest
+	// first (CreatedAt then ID descending), starting after q.After (an id
+	// of the previous page; "" from the newest), each with its Attempts.
+	// An After that is not one of the profile's deliveries is KindInvalid;
+	// a Limit of 0 or less lists nothing.
+	Deliveries(ctx context.Context, profileID string, q DeliveryQuery) ([]core.WebhookDelivery, error)
+}
+
+// DeliveryQuery pages WebhookStore.Deliveries.
+type DeliveryQuery struct {
+	Limit int
+	After string // the last id of the previous page
+	Event string // "" for every event
 }
 
 // ChatTurn is one turn for MessagingStore.RecordTurn.
@@ -109,7 +166,17 @@ type ChatTurn struct {
 	// Charge is the turn's cost (Amount > 0 credits to take, Reason
 	// and ID set); nil for a free turn.
 	Charge *core.CreditEntry
-	At     time.Time
+	// Handoff marks the conversation as handed off (HandedOffAt = At)
+	// when the bot has it; a conversation already handed off keeps its
+	// HandedOffAt.
+	Handoff bool
+	// Deliveries are outgoing webhook events of the turn (ID, Event,
+	// Body set; ProfileID, ConversationID, State pending, NextAttemptAt,
+	// CreatedAt and UpdatedAt are set by the store to the turn's). They
+	// are stored and queued for delivery in the turn's transaction: they
+	// exist, and will be delivered, exactly when the turn committed.
+	Deliveries []core.WebhookDelivery
+	At         time.Time
 }
 
 // MessagingTx is one profile's transaction inside
@@ -156,4 +223,16 @@ type MessagingTx interface {
 	// "embed_id_taken", when another profile's settings (current PublicID)
 	// hold e.PublicID. A replaced PublicID stops resolving.
 	SaveEmbed(ctx context.Context, e core.EmbedSettings) error
+
+	// SkillsConfig and HandoffConfig read as MessagingStore's do.
+	SkillsConfig(ctx context.Context) (core.SkillsConfig, core.SkillsStatus, error)
+	HandoffConfig(ctx context.Context) (core.HandoffConfig, error)
+
+	// SaveSkillsConfig replaces the profile's skills configuration (not
+	// its status; c.ProfileID is the transaction's).
+	SaveSkillsConfig(ctx context.Context, c core.SkillsConfig) error
+
+	// SaveHandoffConfig replaces the profile's handoff webhook
+	// (c.ProfileID is the transaction's).
+	SaveHandoffConfig(ctx context.Context, c core.HandoffConfig) error
 }

@@ -3,9 +3,11 @@ package testkit
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/ports"
@@ -22,6 +24,12 @@ type messagingState struct {
 	convs      map[string]core.Conversation   // id → conversation
 	convByRef  map[string]map[string]string   // profile id → ref → conversation id
 	msgs       map[string][]core.ConversationMessage
+
+	// skillsStatus is each configured profile's skills status: what
+	// RecordSkillCall writes, outside UpdateMessaging's copies.
+	skillsStatus map[string]core.SkillsStatus
+	// Outgoing webhook deliveries and their queue (memstore_webhooks.go).
+	webhooks webhookState
 }
 
 func newMessagingState() messagingState {
@@ -34,16 +42,22 @@ func newMessagingState() messagingState {
 		convs:      map[string]core.Conversation{},
 		convByRef:  map[string]map[string]string{},
 		msgs:       map[string][]core.ConversationMessage{},
+
+		skillsStatus: map[string]core.SkillsStatus{},
+		webhooks:     newWebhookState(),
 	}
 }
 
-// msgProfile is one profile's agents, knowledge and embed settings. A
-// transaction works on a copy (sources slices are never changed in place,
-// so the copy may share them) and replaces the original when fn succeeds.
+// msgProfile is one profile's agents, knowledge, embed settings and
+// webhook configurations. A transaction works on a copy (sources slices
+// are never changed in place, so the copy may share them) and replaces the
+// original when fn succeeds.
 type msgProfile struct {
 	agents  map[string]core.Agent
 	sources map[string][]core.KnowledgeSource // agent id → oldest first
 	embed   *core.EmbedSettings
+	skills  *core.SkillsConfig  // nil: never configured
+	handoff *core.HandoffConfig // nil: never configured
 }
 
 func (p *msgProfile) clone() *msgProfile {
@@ -51,6 +65,14 @@ func (p *msgProfile) clone() *msgProfile {
 	if p.embed != nil {
 		e := p.embed.Clone()
 		c.embed = &e
+	}
+	if p.skills != nil {
+		sk := p.skills.Clone()
+		c.skills = &sk
+	}
+	if p.handoff != nil {
+		h := *p.handoff
+		c.handoff = &h
 	}
 	return c
 }
@@ -267,18 +289,47 @@ func (s *Store) MessagingUsage(_ context.Context, profileID string) (core.Messag
 	return u, nil
 }
 
-// RecordTurn implements ports.MessagingStore.
+// RecordTurn implements ports.MessagingStore. A turn with deliveries
+// needs an enqueuer (SetEnqueuer), which is called with their ids once the
+// turn is applied and the store's lock released: memory has no
+// transactions, so the queue learns of the deliveries right after the
+// turn, never for a refused one.
 func (s *Store) RecordTurn(_ context.Context, t ports.ChatTurn) (core.Conversation, error) {
+	conv, ids, enqueue, err := s.recordTurn(t)
+	if err != nil {
+		return core.Conversation{}, err
+	}
+	if len(ids) > 0 {
+		enqueue(ids)
+	}
+	return conv, nil
+}
+
+// recordTurn applies t under the store's lock and returns, with the
+// conversation, the ids of t's deliveries and the enqueuer to call with
+// them. Everything that can refuse t is checked before anything changes.
+func (s *Store) recordTurn(t ports.ChatTurn) (core.Conversation, []string, func([]string), error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.profiles[t.ProfileID]; !ok {
-		return core.Conversation{}, core.NotFound("profile")
+		return core.Conversation{}, nil, nil, core.NotFound("profile")
+	}
+	enqueue := s.messaging.webhooks.enqueue
+	if len(t.Deliveries) > 0 && enqueue == nil {
+		return core.Conversation{}, nil, nil, errors.New("testkit: record turn: the turn has webhook deliveries and the store has no enqueuer (SetEnqueuer)")
+	}
+	ids := make([]string, len(t.Deliveries))
+	for i, d := range t.Deliveries {
+		if _, dup := s.messaging.webhooks.deliveries[d.ID]; dup || slices.Contains(ids[:i], d.ID) {
+			return core.Conversation{}, nil, nil, core.Conflict("conflict", "delivery id already exists")
+		}
+		ids[i] = d.ID
 	}
 	if t.Charge != nil {
 		c := *t.Charge
 		c.ProfileID = t.ProfileID
 		if _, err := s.chargeLocked(c); err != nil {
-			return core.Conversation{}, err
+			return core.Conversation{}, nil, nil, err
 		}
 	}
 	refs := s.messaging.convByRef[t.ProfileID]
@@ -292,6 +343,9 @@ func (s *Store) RecordTurn(_ context.Context, t ports.ChatTurn) (core.Conversati
 		refs[t.Ref] = conv.ID
 	}
 	conv.Channel, conv.AgentID, conv.UpdatedAt = t.Channel, t.AgentID, t.At
+	if t.Handoff && conv.HandedOffAt.IsZero() {
+		conv.HandedOffAt = t.At
+	}
 	u := s.messaging.usage[t.ProfileID]
 	for _, m := range t.Messages {
 		m.ConversationID = conv.ID
@@ -306,7 +360,42 @@ func (s *Store) RecordTurn(_ context.Context, t ports.ChatTurn) (core.Conversati
 	}
 	s.messaging.usage[t.ProfileID] = u
 	s.messaging.convs[conv.ID] = conv
-	return conv, nil
+	for _, d := range t.Deliveries {
+		d.ProfileID, d.ConversationID, d.State, d.AttemptCount = t.ProfileID, conv.ID, core.DeliveryPending, 0
+		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt, d.DeliveredAt = t.At, t.At, t.At, time.Time{}
+		s.messaging.webhooks.add(d)
+	}
+	return conv, ids, enqueue, nil
+}
+
+// Conversation implements ports.MessagingStore.
+func (s *Store) Conversation(_ context.Context, profileID, id string) (core.Conversation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conversationLocked(profileID, id)
+}
+
+// conversationLocked returns the profile's conversation id. s.mu is held.
+func (s *Store) conversationLocked(profileID, id string) (core.Conversation, error) {
+	c, ok := s.messaging.convs[id]
+	if !ok || c.ProfileID != profileID {
+		return core.Conversation{}, core.NotFound("conversation")
+	}
+	return c, nil
+}
+
+// HandBack implements ports.MessagingStore: a handed off conversation's
+// HandedOffAt is cleared and its UpdatedAt set to at.
+func (s *Store) HandBack(_ context.Context, profileID, conversationID string, at time.Time) (core.Conversation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.conversationLocked(profileID, conversationID)
+	if err != nil || c.HandedOffAt.IsZero() {
+		return c, err
+	}
+	c.HandedOffAt, c.UpdatedAt = time.Time{}, at
+	s.messaging.convs[c.ID] = c
+	return c, nil
 }
 
 // ConversationByRef implements ports.MessagingStore.
@@ -436,5 +525,31 @@ func (tx *msgTx) SaveEmbed(_ context.Context, e core.EmbedSettings) error {
 	e = e.Clone()
 	e.ProfileID = tx.profileID
 	tx.p.embed = &e
+	return nil
+}
+
+// SkillsConfig implements ports.MessagingTx.
+func (tx *msgTx) SkillsConfig(context.Context) (core.SkillsConfig, core.SkillsStatus, error) {
+	c, st := tx.s.skillsLocked(tx.profileID, tx.p)
+	return c, st, nil
+}
+
+// HandoffConfig implements ports.MessagingTx.
+func (tx *msgTx) HandoffConfig(context.Context) (core.HandoffConfig, error) {
+	return tx.p.handoffConfig(), nil
+}
+
+// SaveSkillsConfig implements ports.MessagingTx.
+func (tx *msgTx) SaveSkillsConfig(_ context.Context, c core.SkillsConfig) error {
+	c = c.Clone()
+	c.ProfileID = tx.profileID
+	tx.p.skills = &c
+	return nil
+}
+
+// SaveHandoffConfig implements ports.MessagingTx.
+func (tx *msgTx) SaveHandoffConfig(_ context.Context, c core.HandoffConfig) error {
+	c.ProfileID = tx.profileID
+	tx.p.handoff = &c
 	return nil
 }

@@ -31,13 +31,13 @@ type MessagingStoreUnderTest interface {
 // of one key (one writes), 40 parallel check-then-create agent Updates
 // (never more than core.MaxAgents, always exactly one default), 20
 // parallel RecordTurns of one new conversation (one conversation, every
-// message), and two profiles saving one embed id at once (one wins).
-// Beyond the port it checks that time fields round-trip to the
-// microsecond (the suite passes UTC times truncated to the microsecond,
-// as the core does).
+// message), two profiles saving one embed id at once (one wins), and
+// concurrent RecordSkillCalls (none lost). Beyond the port it checks that
+// time fields round-trip to the microsecond (the suite passes UTC times
+// truncated to the microsecond, as the core does).
 func RunMessagingStoreSuite(t *testing.T, open func(t *testing.T) MessagingStoreUnderTest) {
 	t.Helper()
-	cases := slices.Concat(msgUpdateCases, msgAgentCases, msgLedgerCases, msgTurnCases, msgEmbedCases)
+	cases := slices.Concat(msgUpdateCases, msgAgentCases, msgLedgerCases, msgTurnCases, msgEmbedCases, msgSkillsHandoffCases)
 	runSuite(t, cases, func(t *testing.T) *msgFixture {
 		s := open(t)
 		return &msgFixture{storeFixture: newStoreFixture(t, s), m: s}

@@ -200,24 +200,29 @@ type messagingAccountRow struct {
 type conversationRow struct {
 	bun.BaseModel `bun:"table:messaging_conversations"`
 
-	ID           string    `bun:"id,pk"`
-	ProfileID    string    `bun:"profile_id"`
-	Ref          string    `bun:"ref"`
-	Channel      string    `bun:"channel"`
-	AgentID      string    `bun:"agent_id"`
-	MessageCount int       `bun:"message_count"`
-	CreatedAt    time.Time `bun:"created_at"`
-	UpdatedAt    time.Time `bun:"updated_at"`
+	ID           string     `bun:"id,pk"`
+	ProfileID    string     `bun:"profile_id"`
+	Ref          string     `bun:"ref"`
+	Channel      string     `bun:"channel"`
+	AgentID      string     `bun:"agent_id"`
+	MessageCount int        `bun:"message_count"`
+	HandedOffAt  *time.Time `bun:"handed_off_at"` // NULL while the bot has it (0008_webhooks.sql)
+	CreatedAt    time.Time  `bun:"created_at"`
+	UpdatedAt    time.Time  `bun:"updated_at"`
 }
 
 // conversationColumns are conversationRow's columns, for RETURNING.
-const conversationColumns = "id, profile_id, ref, channel, agent_id, message_count, created_at, updated_at"
+const conversationColumns = "id, profile_id, ref, channel, agent_id, message_count, handed_off_at, created_at, updated_at"
 
 func (r conversationRow) core() core.Conversation {
-	return core.Conversation{
+	c := core.Conversation{
 		ID: r.ID, ProfileID: r.ProfileID, Ref: r.Ref, Channel: r.Channel, AgentID: r.AgentID,
 		MessageCount: r.MessageCount, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
+	if r.HandedOffAt != nil {
+		c.HandedOffAt = r.HandedOffAt.UTC()
+	}
+	return c
 }
 
 // messageRow is a messaging_messages row; position numbers the messages of
@@ -567,11 +572,17 @@ func (s *Store) MessagingUsage(ctx context.Context, profileID string) (core.Mess
 //     conditional UPDATE, which also locks the row: the turns of one
 //     profile run one at a time from there on;
 //  2. INSERT the conversation ON CONFLICT (profile_id, ref) DO NOTHING,
-//     then UPDATE it (agent, channel, updated_at, message_count + n)
-//     RETURNING the stored row;
-//  3. INSERT the messages at the positions message_count - n … count - 1.
+//     then UPDATE it (agent, channel, updated_at, message_count + n, and
+//     for a handoff handed_off_at = COALESCE(handed_off_at, At), which
+//     keeps the first handoff's time) RETURNING the stored row;
+//  3. INSERT the messages at the positions message_count - n … count - 1;
+//  4. INSERT the turn's webhook deliveries (pending, next attempt At) and
+//     hand their ids to the store's Enqueuer with the transaction, so they
+//     are queued exactly when the turn commits.
 //
-// Any failure rolls all of it back.
+// Any failure, the Enqueuer's included, rolls all of it back. A turn with
+// deliveries and no Enqueuer set (SetEnqueuer) is refused before anything
+// is written.
 func (s *Store) RecordTurn(ctx context.Context, t ports.ChatTurn) (core.Conversation, error) {
 	c := core.CreditEntry{ProfileID: t.ProfileID, Reason: core.CreditChatTurn, CreatedAt: t.At}
 	if t.Charge != nil {
@@ -580,6 +591,10 @@ func (s *Store) RecordTurn(ctx context.Context, t ports.ChatTurn) (core.Conversa
 		}
 		c = *t.Charge
 		c.ProfileID = t.ProfileID
+	}
+	enqueuer := s.enqueuer
+	if len(t.Deliveries) > 0 && enqueuer == nil {
+		return core.Conversation{}, errors.New("bunstore: record turn: the turn has webhook deliveries and the store has no enqueuer (SetEnqueuer)")
 	}
 	var inbound, outbound int64
 	for _, m := range t.Messages {
@@ -591,6 +606,13 @@ func (s *Store) RecordTurn(ctx context.Context, t ports.ChatTurn) (core.Conversa
 		}
 	}
 	at := t.At.UTC()
+	handoff := ""
+	args := []any{t.Channel, t.AgentID, at, len(t.Messages)}
+	if t.Handoff {
+		handoff = ", handed_off_at = COALESCE(handed_off_at, ?)"
+		args = append(args, at)
+	}
+	args = append(args, t.ProfileID, t.Ref)
 	var conv conversationRow
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := ensureAccount(ctx, tx, t.ProfileID); err != nil {
@@ -608,28 +630,29 @@ func (s *Store) RecordTurn(ctx context.Context, t ports.ChatTurn) (core.Conversa
 			return fmt.Errorf("create conversation: %w", err)
 		}
 		err = tx.NewRaw(`UPDATE messaging_conversations
-			SET channel = ?, agent_id = ?, updated_at = ?, message_count = message_count + ?
+			SET channel = ?, agent_id = ?, updated_at = ?, message_count = message_count + ?`+handoff+`
 			WHERE profile_id = ? AND ref = ?
-			RETURNING `+conversationColumns,
-			t.Channel, t.AgentID, at, len(t.Messages), t.ProfileID, t.Ref).Scan(ctx, &conv)
+			RETURNING `+conversationColumns, args...).Scan(ctx, &conv)
 		if err != nil {
 			return fmt.Errorf("update conversation: %w", err)
 		}
-		if len(t.Messages) == 0 {
-			return nil
-		}
-		base := conv.MessageCount - len(t.Messages)
-		rows := make([]messageRow, len(t.Messages))
-		for i, m := range t.Messages {
-			rows[i] = messageRow{
-				ConversationID: conv.ID, Position: base + i, ID: m.ID, Role: string(m.Role),
-				Content: m.Content, CreatedAt: m.CreatedAt.UTC(),
+		if len(t.Messages) > 0 {
+			base := conv.MessageCount - len(t.Messages)
+			rows := make([]messageRow, len(t.Messages))
+			for i, m := range t.Messages {
+				rows[i] = messageRow{
+					ConversationID: conv.ID, Position: base + i, ID: m.ID, Role: string(m.Role),
+					Content: m.Content, CreatedAt: m.CreatedAt.UTC(),
+				}
+			}
+			if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+				return fmt.Errorf("insert messages: %w", err)
 			}
 		}
-		if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
-			return fmt.Errorf("insert messages: %w", err)
+		if len(t.Deliveries) == 0 {
+			return nil
 		}
-		return nil
+		return insertDeliveries(ctx, tx, enqueuer, t, conv.ID)
 	})
 	if err != nil {
 		return core.Conversation{}, s.fail(ctx, "record turn", err)
@@ -675,4 +698,34 @@ func (s *Store) ConversationMessages(ctx context.Context, profileID, conversatio
 		out[i] = row.core()
 	}
 	return out, nil
+}
+
+// Conversation implements ports.MessagingStore, through the primary key,
+// scoped to the profile.
+func (s *Store) Conversation(ctx context.Context, profileID, id string) (core.Conversation, error) {
+	var row conversationRow
+	err := s.db.NewSelect().Model(&row).Where("id = ?", id).Where("profile_id = ?", profileID).Scan(ctx)
+	if err != nil {
+		return core.Conversation{}, s.fail(ctx, "conversation", notFound(err, "conversation"))
+	}
+	return row.core(), nil
+}
+
+// HandBack implements ports.MessagingStore with one conditional UPDATE …
+// SET handed_off_at = NULL, updated_at = at WHERE the conversation is the
+// profile's and handed off, RETURNING the row. When it updates nothing,
+// the conversation is read as it is (the bot has it already), or is
+// core.KindNotFound.
+func (s *Store) HandBack(ctx context.Context, profileID, conversationID string, at time.Time) (core.Conversation, error) {
+	var rows []conversationRow
+	err := s.db.NewRaw(`UPDATE messaging_conversations SET handed_off_at = NULL, updated_at = ?
+		WHERE id = ? AND profile_id = ? AND handed_off_at IS NOT NULL
+		RETURNING `+conversationColumns, at.UTC(), conversationID, profileID).Scan(ctx, &rows)
+	if err != nil {
+		return core.Conversation{}, s.fail(ctx, "hand back", err)
+	}
+	if len(rows) == 0 {
+		return s.Conversation(ctx, profileID, conversationID)
+	}
+	return rows[0].core(), nil
 }

@@ -238,3 +238,44 @@ func (t *msgTx) SaveEmbed(ctx context.Context, e core.EmbedSettings) error {
 func errEmbedIDTaken(cause error) *core.Error {
 	return conflict("embed_id_taken", "this embed id belongs to another profile", cause)
 }
+
+// SkillsConfig implements ports.MessagingTx.
+func (t *msgTx) SkillsConfig(ctx context.Context) (core.SkillsConfig, core.SkillsStatus, error) {
+	c, st, err := t.r.skillsConfig(ctx)
+	return c, st, t.s.fail(ctx, "messaging tx: skills config", err)
+}
+
+// HandoffConfig implements ports.MessagingTx.
+func (t *msgTx) HandoffConfig(ctx context.Context) (core.HandoffConfig, error) {
+	c, err := t.r.handoffConfig(ctx)
+	return c, t.s.fail(ctx, "messaging tx: handoff config", err)
+}
+
+// SaveSkillsConfig implements ports.MessagingTx with INSERT … ON CONFLICT
+// (profile_id) DO UPDATE of the configuration columns only: the status
+// columns keep what RecordSkillCall wrote (a new row starts with none).
+func (t *msgTx) SaveSkillsConfig(ctx context.Context, c core.SkillsConfig) error {
+	skills, err := skillsJSON(c.Skills)
+	if err != nil {
+		return t.s.fail(ctx, "messaging tx: save skills config", err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO messaging_skills_configs
+			(profile_id, enabled, webhook_url, secret, skills, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (profile_id) DO UPDATE SET
+			enabled = excluded.enabled, webhook_url = excluded.webhook_url, secret = excluded.secret,
+			skills = excluded.skills, updated_at = excluded.updated_at`,
+		t.r.profileID, c.Enabled, c.WebhookURL, c.Secret, skills, c.UpdatedAt.UTC())
+	return t.s.fail(ctx, "messaging tx: save skills config", err)
+}
+
+// SaveHandoffConfig implements ports.MessagingTx with INSERT … ON CONFLICT
+// (profile_id) DO UPDATE.
+func (t *msgTx) SaveHandoffConfig(ctx context.Context, c core.HandoffConfig) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO messaging_handoff_configs (profile_id, webhook_url, secret, updated_at)
+		VALUES (?, ?, ?, ?)
+		ON CONFLICT (profile_id) DO UPDATE SET
+			webhook_url = excluded.webhook_url, secret = excluded.secret, updated_at = excluded.updated_at`,
+		t.r.profileID, c.WebhookURL, c.Secret, c.UpdatedAt.UTC())
+	return t.s.fail(ctx, "messaging tx: save handoff config", err)
+}

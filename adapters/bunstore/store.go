@@ -6,8 +6,9 @@
 // Store implements ports.AccountStore, ports.PlanStore, ports.SessionStore,
 // ports.SessionPurger, ports.PartnerAppStore, ports.LinkStore,
 // ports.QuotaStore, ports.GalleryStore, ports.DriveStore, ports.BillingStore,
-// ports.MessagingStore and ports.Pinger. Opening a Store runs the embedded,
-// versioned migrations of its dialect (migrations/postgres, migrations/sqlite).
+// ports.MessagingStore, ports.WebhookStore and ports.Pinger. Opening a Store
+// runs the embedded, versioned migrations of its dialect
+// (migrations/postgres, migrations/sqlite).
 //
 // Every multi-row change runs in one transaction. Errors are translated by
 // code, never by message text: a missing row is core.KindNotFound, a unique
@@ -67,11 +68,25 @@ const sqliteBusyTimeoutMS = 5000
 // ports.SessionPurger, ports.PartnerAppStore (partner.go), ports.LinkStore
 // (links.go), ports.QuotaStore (quota.go), ports.GalleryStore (gallery.go),
 // ports.DriveStore (drive.go, drive_tx.go), ports.BillingStore (billing.go),
-// ports.MessagingStore (messaging.go, messaging_tx.go) and ports.Pinger.
+// ports.MessagingStore (messaging.go, messaging_tx.go), ports.WebhookStore
+// (webhooks.go) and ports.Pinger.
 type Store struct {
 	db      *bun.DB
 	dialect string
+	// enqueuer queues the webhook deliveries of a turn in the turn's
+	// transaction (SetEnqueuer); nil until set.
+	enqueuer Enqueuer
 }
+
+// SetEnqueuer sets the queue that RecordTurn hands the ids of a turn's
+// webhook deliveries to, inside the turn's transaction. Call it before the
+// store is used: it is not safe to call concurrently with RecordTurn. A
+// turn with deliveries and no enqueuer set is refused.
+func (s *Store) SetEnqueuer(e Enqueuer) { s.enqueuer = e }
+
+// DB returns the store's connection pool, for adapters that share it (the
+// River job queue, adapters/riverjobs). Closing the store closes it.
+func (s *Store) DB() *sql.DB { return s.db.DB }
 
 var (
 	_ ports.AccountStore  = (*Store)(nil)

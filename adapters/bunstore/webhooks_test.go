@@ -1,0 +1,208 @@
+package bunstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gellhub/gellhub/adapters/bunstore"
+	"github.com/gellhub/gellhub/core"
+	"github.com/gellhub/gellhub/ports"
+	"github.com/gellhub/gellhub/testkit"
+)
+
+// fakeEnqueuer is the suite's bunstore.Enqueuer: before it reports to
+// rec (which may refuse), it checks on the transaction it is given that
+// the deliveries are there, so every turn of the suite proves that they
+// are inserted and queued in one transaction.
+type fakeEnqueuer struct {
+	rec *testkit.EnqueueRecorder
+}
+
+func (e fakeEnqueuer) EnqueueDeliveriesTx(ctx context.Context, tx *sql.Tx, ids []string) error {
+	if tx == nil {
+		return errors.New("fake enqueuer: no transaction")
+	}
+	var n int
+	q := "SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending' AND id IN ('" + strings.Join(ids, "', '") + "')"
+	if err := tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return fmt.Errorf("fake enqueuer: %w", err)
+	}
+	if n != len(ids) {
+		return fmt.Errorf("fake enqueuer: the transaction holds %d of the %d deliveries", n, len(ids))
+	}
+	return e.rec.EnqueueTx(ids)
+}
+
+func TestWebhookStoreSuite(t *testing.T) {
+	t.Parallel()
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			testkit.RunWebhookStoreSuite(t, func(t *testing.T, enq *testkit.EnqueueRecorder) testkit.WebhookSuiteStore {
+				s := d.open(t)
+				s.SetEnqueuer(fakeEnqueuer{enq})
+				return testkit.WebhookSuiteStore{WebhookStoreUnderTest: s, Transactional: true}
+			})
+		})
+	}
+}
+
+// webhookTestTurn is a turn of a new conversation with one delivery.
+func webhookTestTurn(t *testing.T, profileID string) ports.ChatTurn {
+	return ports.ChatTurn{
+		ProfileID: profileID, ConversationID: msgID(t, "conv"), Ref: "ref", Channel: "web", AgentID: "agt_x",
+		Messages: []core.ConversationMessage{{ID: msgID(t, "cmsg"), Role: core.RoleUser, Content: "a person please", CreatedAt: msgTestTime}},
+		Handoff:  true,
+		Deliveries: []core.WebhookDelivery{
+			{ID: msgID(t, "evt"), Event: core.EventHandoffRequested, Body: []byte(`{"type":"handoff.requested"}`)},
+		},
+		At: msgTestTime,
+	}
+}
+
+func TestRecordTurn_deliveries_without_an_enqueuer_are_refused_and_write_nothing(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, s *bunstore.Store) {
+		ctx := t.Context()
+		p := createProfile(t, s).ID
+		tr := webhookTestTurn(t, p)
+		if _, err := s.RecordTurn(ctx, tr); err == nil {
+			t.Fatal("RecordTurn with deliveries and no enqueuer succeeded")
+		}
+		if _, err := s.ConversationByRef(ctx, p, tr.Ref); !core.IsKind(err, core.KindNotFound) {
+			t.Fatalf("ConversationByRef after the refused turn: %v, want KindNotFound", err)
+		}
+		if _, err := s.Delivery(ctx, tr.Deliveries[0].ID); !core.IsKind(err, core.KindNotFound) {
+			t.Fatalf("Delivery after the refused turn: %v, want KindNotFound", err)
+		}
+		// A turn without deliveries needs none.
+		tr.Deliveries = nil
+		c, err := s.RecordTurn(ctx, tr)
+		if err != nil || !c.HandedOffAt.Equal(msgTestTime) {
+			t.Fatalf("RecordTurn without deliveries = %+v, %v", c, err)
+		}
+	})
+}
+
+// TestRecordTurn_a_failed_commit_queues_nothing makes the commit itself
+// fail (a deferred constraint that the turn's delivery breaks, checked
+// only at COMMIT) after the enqueuer ran: the turn is not stored, and the
+// commit's error is returned, not swallowed. The enqueuer's jobs are in
+// the same transaction, so they go with it.
+func TestRecordTurn_a_failed_commit_queues_nothing(t *testing.T) {
+	t.Parallel()
+	s := openPostgresOnly(t)
+	ctx := t.Context()
+	p := createProfile(t, s).ID
+	_, err := bunstore.RawDB(s).ExecContext(ctx, `ALTER TABLE webhook_deliveries
+		ADD CONSTRAINT test_no_commit FOREIGN KEY (conversation_id) REFERENCES messaging_messages (id)
+		DEFERRABLE INITIALLY DEFERRED`)
+	if err != nil {
+		t.Fatalf("add a deferred constraint: %v", err)
+	}
+	rec := &testkit.EnqueueRecorder{}
+	s.SetEnqueuer(fakeEnqueuer{rec})
+	tr := webhookTestTurn(t, p)
+	_, err = s.RecordTurn(ctx, tr)
+	if err == nil || !strings.Contains(err.Error(), "commit") {
+		t.Fatalf("RecordTurn = %v, want the commit's error", err)
+	}
+	if len(rec.Batches()) != 1 {
+		t.Fatalf("the enqueuer ran %d times before the commit, want 1", len(rec.Batches()))
+	}
+	if _, err := s.ConversationByRef(ctx, p, tr.Ref); !core.IsKind(err, core.KindNotFound) {
+		t.Fatalf("ConversationByRef after the failed commit: %v, want KindNotFound", err)
+	}
+	if _, err := s.Delivery(ctx, tr.Deliveries[0].ID); !core.IsKind(err, core.KindNotFound) {
+		t.Fatalf("Delivery after the failed commit: %v, want KindNotFound", err)
+	}
+}
+
+// openPostgresOnly opens a PostgreSQL store: SQLite has no deferrable
+// constraint that can be added to an existing table.
+func openPostgresOnly(t *testing.T) *bunstore.Store {
+	t.Helper()
+	for _, d := range dialects {
+		if d.name == "Postgres" {
+			return d.open(t)
+		}
+	}
+	t.Fatal("no PostgreSQL dialect")
+	return nil
+}
+
+// TestWebhooks_schema_guards checks the constraints behind the store's
+// rules: an attempt number is stored once, states are the three known,
+// and a delivery's attempts go with it.
+func TestWebhooks_schema_guards(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, s *bunstore.Store) {
+		ctx := t.Context()
+		p := createProfile(t, s).ID
+		s.SetEnqueuer(fakeEnqueuer{&testkit.EnqueueRecorder{}})
+		tr := webhookTestTurn(t, p)
+		if _, err := s.RecordTurn(ctx, tr); err != nil {
+			t.Fatalf("RecordTurn: %v", err)
+		}
+		id := tr.Deliveries[0].ID
+		db := bunstore.RawDB(s)
+		insert := func(n int) error {
+			_, err := db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO webhook_attempts
+				(delivery_id, n, at, url, status_code, duration_ms, error, response)
+				VALUES ('%s', %d, CURRENT_TIMESTAMP, 'https://x.example', 200, 5, '', '')`, id, n))
+			return err
+		}
+		if err := insert(1); err != nil {
+			t.Fatalf("insert attempt 1: %v", err)
+		}
+		err := insert(1)
+		if err == nil {
+			t.Fatal("a second attempt 1 was stored")
+		}
+		wantKind(t, "a second attempt 1", bunstore.Translate(s, ctx, "test", err), core.KindConflict, "")
+		if err := insert(0); err == nil {
+			t.Fatal("an attempt 0 was stored")
+		}
+		if _, err := db.ExecContext(ctx, "UPDATE webhook_deliveries SET state = 'lost' WHERE id = '"+id+"'"); err == nil {
+			t.Fatal("an unknown state was stored")
+		}
+		if _, err := db.ExecContext(ctx, "DELETE FROM webhook_deliveries WHERE id = '"+id+"'"); err != nil {
+			t.Fatalf("delete the delivery: %v", err)
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM webhook_attempts WHERE delivery_id = '"+id+"'").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d attempts outlived their delivery (%v)", n, err)
+		}
+	})
+}
+
+// TestRecordSkillCall_keeps_the_configuration checks that the status
+// update writes the status columns only.
+func TestRecordSkillCall_keeps_the_configuration(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, s *bunstore.Store) {
+		ctx := t.Context()
+		p := createProfile(t, s).ID
+		c := core.SkillsConfig{
+			ProfileID: p, Enabled: true, WebhookURL: "https://hooks.example.com/", Secret: "s3cret",
+			Skills: []core.Skill{{Key: "booking", Label: "Booking", Keywords: []string{"book"}}}, UpdatedAt: msgTestTime,
+		}
+		if err := s.UpdateMessaging(ctx, p, func(tx ports.MessagingTx) error { return tx.SaveSkillsConfig(ctx, c) }); err != nil {
+			t.Fatalf("SaveSkillsConfig: %v", err)
+		}
+		failure := &core.SkillCallError{At: msgTestTime.Add(time.Minute), Skill: "booking", Error: "timeout"}
+		if err := s.RecordSkillCall(ctx, p, failure.At, failure); err != nil {
+			t.Fatalf("RecordSkillCall: %v", err)
+		}
+		got, st, err := s.SkillsConfig(ctx, p)
+		if err != nil || got.Secret != c.Secret || !got.UpdatedAt.Equal(c.UpdatedAt) || len(got.Skills) != 1 ||
+			len(st.RecentErrors) != 1 || !st.LastCallAt.Equal(failure.At) {
+			t.Fatalf("SkillsConfig = %+v, %+v, %v", got, st, err)
+		}
+	})
+}
