@@ -146,6 +146,15 @@ type WebhookStore interface {
 	// An After that is not one of the profile's deliveries is KindInvalid;
 	// a Limit of 0 or less lists nothing.
 	Deliveries(ctx context.Context, profileID string, q DeliveryQuery) ([]core.WebhookDelivery, error)
+
+	// PurgeDeliveries deletes up to limit deliveries that are no longer
+	// pending (delivered or failed) and whose UpdatedAt is before before,
+	// oldest first (UpdatedAt then ID), each with its attempts, and
+	// returns how many it deleted. Pending deliveries are never deleted,
+	// whatever their age. It is not scoped to a profile: it is the
+	// retention purge of every profile's deliveries. Concurrent purges
+	// delete each delivery once; a limit of 0 or less deletes nothing.
+	PurgeDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // DeliveryQuery pages WebhookStore.Deliveries.
@@ -175,6 +184,10 @@ type ChatTurn struct {
 	// CreatedAt and UpdatedAt are set by the store to the turn's). They
 	// are stored and queued for delivery in the turn's transaction: they
 	// exist, and will be delivered, exactly when the turn committed.
+	// Their bodies name ConversationID: when the conversation of Ref has
+	// another id (a concurrent first turn created it), a turn with
+	// Deliveries is KindConflict, code "conversation_changed", and writes
+	// nothing.
 	Deliveries []core.WebhookDelivery
 	At         time.Time
 }

@@ -325,6 +325,9 @@ func (s *Store) recordTurn(t ports.ChatTurn) (core.Conversation, []string, func(
 		}
 		ids[i] = d.ID
 	}
+	if id, ok := s.messaging.convByRef[t.ProfileID][t.Ref]; ok && len(t.Deliveries) > 0 && id != t.ConversationID {
+		return core.Conversation{}, nil, nil, core.Conflict("conversation_changed", "the conversation was created by a concurrent turn: run the turn again")
+	}
 	if t.Charge != nil {
 		c := *t.Charge
 		c.ProfileID = t.ProfileID

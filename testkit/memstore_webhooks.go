@@ -182,3 +182,28 @@ func (s *Store) Deliveries(_ context.Context, profileID string, q ports.Delivery
 	}
 	return out, nil
 }
+
+// PurgeDeliveries implements ports.WebhookStore.
+func (s *Store) PurgeDeliveries(_ context.Context, before time.Time, limit int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit <= 0 {
+		return 0, nil
+	}
+	w := &s.messaging.webhooks
+	var old []core.WebhookDelivery
+	for _, d := range w.deliveries {
+		if d.State != core.DeliveryPending && d.UpdatedAt.Before(before) {
+			old = append(old, d)
+		}
+	}
+	slices.SortFunc(old, func(a, b core.WebhookDelivery) int {
+		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), strings.Compare(a.ID, b.ID))
+	})
+	old = old[:min(len(old), limit)]
+	for _, d := range old {
+		delete(w.deliveries, d.ID)
+		delete(w.attempts, d.ID)
+	}
+	return len(old), nil
+}

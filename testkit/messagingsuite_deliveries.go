@@ -43,13 +43,26 @@ type EnqueueRecorder struct {
 	mu      sync.Mutex
 	batches [][]string
 	fail    error
+	observe func(ids []string) // see Observe
 }
 
 // Enqueue records ids; pass it to Store.SetEnqueuer. It cannot refuse.
 func (r *EnqueueRecorder) Enqueue(ids []string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	observe := r.observe
 	r.batches = append(r.batches, slices.Clone(ids))
+	r.mu.Unlock()
+	if observe != nil {
+		observe(ids)
+	}
+}
+
+// Observe makes Enqueue call fn with each batch, outside the recorder's
+// lock: a check of what the store shows when it queues.
+func (r *EnqueueRecorder) Observe(fn func(ids []string)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.observe = fn
 }
 
 // EnqueueTx records ids and returns nil, or, after FailWith, records
@@ -95,10 +108,13 @@ func (r *EnqueueRecorder) Batches() [][]string {
 // exactly when the turn is (an enqueue failure or a short balance leaves
 // no turn, message, delivery or charge), the attempts' state transitions,
 // that an attempt number is recorded once (also by 10 racing workers), and
-// the listing's order, paging, filter and scope.
+// the listing's order, paging, filter and scope, and the retention purge:
+// only finished deliveries updated before the cutoff go, with their
+// attempts, oldest first, whatever their profile, a batch at a time (also
+// with 8 purgers racing); pending ones stay whatever their age.
 func RunWebhookStoreSuite(t *testing.T, open func(t *testing.T, enq *EnqueueRecorder) WebhookSuiteStore) {
 	t.Helper()
-	runSuite(t, webhookCases, func(t *testing.T) *webhookFixture {
+	runSuite(t, slices.Concat(webhookCases, purgeCases), func(t *testing.T) *webhookFixture {
 		enq := &EnqueueRecorder{}
 		s := open(t, enq)
 		return &webhookFixture{
@@ -136,10 +152,26 @@ func (f *webhookFixture) delivery(event string) core.WebhookDelivery {
 // returns its conversation and the deliveries as stored.
 func (f *webhookFixture) turnWith(profileID, ref string, d time.Duration, ds ...core.WebhookDelivery) (core.Conversation, []core.WebhookDelivery) {
 	f.t.Helper()
-	tr := f.turn(profileID, ref, 0)
+	tr := f.turnOn(profileID, ref, 0)
 	tr.At, tr.Deliveries = f.at(d), ds
 	c := f.recordTurn(tr)
 	return c, f.stored(tr, c.ID)
+}
+
+// turnOn is f.turn, on ref's stored conversation when there is one: the
+// events of a turn name its conversation, so a turn with deliveries must
+// carry the stored id (ports.ChatTurn.Deliveries).
+func (f *webhookFixture) turnOn(profileID, ref string, charge int64) ports.ChatTurn {
+	f.t.Helper()
+	tr := f.turn(profileID, ref, charge)
+	c, err := f.w.ConversationByRef(f.ctx, profileID, ref)
+	switch {
+	case err == nil:
+		tr.ConversationID = c.ID
+	case !core.IsKind(err, core.KindNotFound):
+		f.t.Fatalf("ConversationByRef(%s): %v", ref, err)
+	}
+	return tr
 }
 
 // stored returns tr's deliveries as the store keeps them.
@@ -232,8 +264,9 @@ func (f *webhookFixture) list(profileID string, q ports.DeliveryQuery) []core.We
 
 var webhookCases = []webhookCase{
 	{"RecordTurn", "deliveries_are_stored_pending_and_queued_with_the_turn", testWebhookTurnDeliveries},
-	{"RecordTurn", "an_enqueue_failure_leaves_no_turn_message_delivery_or_charge", testWebhookTurnEnqueueFails},
+	{"RecordTurn", "an_enqueue_failure_leaves_nothing_or_without_transactions_the_queue_sees_the_applied_turn", testWebhookTurnEnqueueFails},
 	{"RecordTurn", "a_turn_refused_for_credits_queues_nothing", testWebhookTurnShort},
+	{"RecordTurn", "events_naming_a_replaced_conversation_are_conflict_and_change_nothing", testWebhookTurnConversationChanged},
 	{"Delivery", "unknown_is_not_found_and_reads_are_copies", testWebhookDelivery},
 	{"RecordAttempt", "retry_then_delivered", testWebhookAttemptDelivered},
 	{"RecordAttempt", "given_up_is_failed", testWebhookAttemptFailed},
@@ -250,7 +283,7 @@ func testWebhookTurnDeliveries(t *testing.T, f *webhookFixture) {
 	c0 := f.recordTurn(f.turn(p, "ref", 0)) // no deliveries: nothing queued
 	f.wantBatches()
 	d1, d2 := f.delivery(core.EventHandoffRequested), f.delivery(core.EventHandoffMessage)
-	tr := f.turn(p, "ref", 1)
+	tr := f.turnOn(p, "ref", 1)
 	tr.At, tr.Handoff, tr.Deliveries = f.at(time.Minute), true, []core.WebhookDelivery{d1, d2}
 	body := slices.Clone(d1.Body)
 	c := f.recordTurn(tr)
@@ -277,7 +310,8 @@ func testWebhookTurnDeliveries(t *testing.T, f *webhookFixture) {
 
 func testWebhookTurnEnqueueFails(t *testing.T, f *webhookFixture) {
 	if !f.transactional {
-		t.Skip("this store queues after the turn is applied: its enqueuer cannot refuse")
+		testWebhookTurnQueuedAfterApply(t, f)
+		return
 	}
 	p := f.profile()
 	f.grant(p, 5, "")
@@ -286,7 +320,7 @@ func testWebhookTurnEnqueueFails(t *testing.T, f *webhookFixture) {
 	f.enq.FailWith(injected)
 	for _, ref := range []string{"ref", "new-ref"} {
 		d := f.delivery(core.EventHandoffRequested)
-		tr := f.turn(p, ref, 1)
+		tr := f.turnOn(p, ref, 1)
 		tr.Handoff, tr.At, tr.Deliveries = true, f.at(time.Hour), []core.WebhookDelivery{d}
 		_, err := f.w.RecordTurn(f.ctx, tr)
 		if !errors.Is(err, injected) {
@@ -312,6 +346,62 @@ func testWebhookTurnEnqueueFails(t *testing.T, f *webhookFixture) {
 	f.enq.FailWith(nil)
 	d := f.delivery(core.EventHandoffRequested)
 	f.turnWith(p, "ref", 2*time.Hour, d)
+	f.wantBatches([]string{d.ID})
+}
+
+// testWebhookTurnConversationChanged: a turn whose events name a new
+// conversation id, while a concurrent first turn created the ref's
+// conversation with another, is refused whole; without events it joins
+// that conversation.
+func testWebhookTurnConversationChanged(t *testing.T, f *webhookFixture) {
+	p := f.profile()
+	f.grant(p, 5, "")
+	c := f.recordTurn(f.turn(p, "ref", 1)) // the concurrent first turn
+	d := f.delivery(core.EventHandoffRequested)
+	tr := f.turn(p, "ref", 1) // a fresh conversation id: the core found none
+	tr.Handoff, tr.At, tr.Deliveries = true, f.at(time.Minute), []core.WebhookDelivery{d}
+	_, err := f.w.RecordTurn(f.ctx, tr)
+	storeWantKind(t, err, core.KindConflict, "conversation_changed")
+	_, err = f.w.Delivery(f.ctx, d.ID)
+	storeWantKind(t, err, core.KindNotFound, "")
+	f.wantConversation(c) // not handed off, no new message
+	f.wantBatches()
+	f.wantUsage(p, core.MessagingUsage{Credits: 4, InboundCount: 1, OutboundCount: 1})
+	// Run again on the conversation that exists, it commits.
+	tr.ConversationID = c.ID
+	got := f.recordTurn(tr)
+	if got.ID != c.ID || got.HandedOffAt.IsZero() {
+		t.Fatalf("the turn's conversation is %+v", got)
+	}
+	f.wantBatches([]string{d.ID})
+}
+
+// testWebhookTurnQueuedAfterApply is the enqueue contract of a store
+// without transactions (the memory store), whose enqueuer cannot refuse:
+// it queues a turn's deliveries once the turn is applied, so that a worker
+// woken by the queue finds the delivery, its conversation and messages.
+func testWebhookTurnQueuedAfterApply(t *testing.T, f *webhookFixture) {
+	p := f.profile()
+	f.grant(p, 5, "")
+	seen := make(chan error, 1)
+	f.enq.Observe(func(ids []string) {
+		d, err := f.w.Delivery(f.ctx, ids[0])
+		if err == nil {
+			_, err = f.w.Conversation(f.ctx, p, d.ConversationID)
+		}
+		seen <- err
+	})
+	d := f.delivery(core.EventHandoffRequested)
+	c, _ := f.turnWith(p, "ref", time.Minute, d)
+	select {
+	case err := <-seen:
+		storeWantNoErr(t, "the delivery and its conversation, read when queued", err)
+	default:
+		t.Fatal("RecordTurn returned before it queued the turn's delivery")
+	}
+	if c.MessageCount != 2 {
+		t.Fatalf("the turn's conversation is %+v", c)
+	}
 	f.wantBatches([]string{d.ID})
 }
 

@@ -636,6 +636,9 @@ func (s *Store) RecordTurn(ctx context.Context, t ports.ChatTurn) (core.Conversa
 		if err != nil {
 			return fmt.Errorf("update conversation: %w", err)
 		}
+		if len(t.Deliveries) > 0 && conv.ID != t.ConversationID {
+			return errConversationChanged()
+		}
 		if len(t.Messages) > 0 {
 			base := conv.MessageCount - len(t.Messages)
 			rows := make([]messageRow, len(t.Messages))
@@ -658,6 +661,12 @@ func (s *Store) RecordTurn(ctx context.Context, t ports.ChatTurn) (core.Conversa
 		return core.Conversation{}, s.fail(ctx, "record turn", err)
 	}
 	return conv.core(), nil
+}
+
+// errConversationChanged refuses a turn whose webhook events name a
+// conversation id that is not the stored one (ports.ChatTurn.Deliveries).
+func errConversationChanged() error {
+	return core.Conflict("conversation_changed", "the conversation was created by a concurrent turn: run the turn again")
 }
 
 // ConversationByRef implements ports.MessagingStore, through the unique

@@ -464,3 +464,46 @@ func (s *Store) Deliveries(ctx context.Context, profileID string, q ports.Delive
 	}
 	return out, nil
 }
+
+// purgeDeliveriesSQL is PurgeDeliveries' statement: it deletes the
+// oldest finished deliveries updated before before, at most limit. The
+// subquery walks webhook_deliveries_finished_idx
+// (migrations/*/0009_webhook_purge.sql), whose predicate it repeats word
+// for word, as SQLite uses a partial index only then. On PostgreSQL it
+// locks its rows FOR UPDATE SKIP LOCKED, and its ids are one array
+// (= ANY(ARRAY(…)), not IN): the rows are then found by their key
+// whatever the table's size or statistics, where IN lets the planner
+// hash the batch and scan the whole table.
+func (s *Store) purgeDeliveriesSQL(before time.Time, limit int) string {
+	const batch = `SELECT id FROM webhook_deliveries
+		WHERE state <> 'pending' AND updated_at < ?
+		ORDER BY updated_at, id
+		LIMIT ?`
+	q := `DELETE FROM webhook_deliveries WHERE id IN (` + batch + `)`
+	if s.dialect == DialectPostgres {
+		q = `DELETE FROM webhook_deliveries WHERE id = ANY(ARRAY(` + batch + ` FOR UPDATE SKIP LOCKED))`
+	}
+	return s.db.QueryGen().FormatQuery(q, before.UTC(), limit)
+}
+
+// PurgeDeliveries implements ports.WebhookStore in one statement (see
+// purgeDeliveriesSQL); the attempts go with their delivery (ON DELETE
+// CASCADE). On PostgreSQL concurrent purges take disjoint batches (SKIP
+// LOCKED) rather than wait for, or deadlock with, each other, and a row
+// changed since the statement began is checked again when it is locked;
+// SQLite runs one writer at a time. A limit of zero or less deletes
+// nothing.
+func (s *Store) PurgeDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	res, err := s.db.ExecContext(ctx, s.purgeDeliveriesSQL(before, limit))
+	if err != nil {
+		return 0, s.fail(ctx, "purge deliveries", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail(ctx, "purge deliveries", err)
+	}
+	return int(n), nil
+}

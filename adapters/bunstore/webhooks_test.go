@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gellhub/gellhub/adapters/bunstore"
+	"github.com/gellhub/gellhub/adapters/bunstore/buntest"
 	"github.com/gellhub/gellhub/core"
 	"github.com/gellhub/gellhub/ports"
 	"github.com/gellhub/gellhub/testkit"
@@ -205,4 +207,114 @@ func TestRecordSkillCall_keeps_the_configuration(t *testing.T) {
 			t.Fatalf("SkillsConfig = %+v, %+v, %v", got, st, err)
 		}
 	})
+}
+
+// TestPurgeDeliveries_attempts_go_with_their_delivery counts the attempt
+// rows: a purged delivery's go (ON DELETE CASCADE), a pending one's stay.
+func TestPurgeDeliveries_attempts_go_with_their_delivery(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, s *bunstore.Store) {
+		ctx := t.Context()
+		p := createProfile(t, s).ID
+		s.SetEnqueuer(fakeEnqueuer{&testkit.EnqueueRecorder{}})
+		tr := webhookTestTurn(t, p)
+		tr.Deliveries = append(tr.Deliveries, core.WebhookDelivery{ID: msgID(t, "evt"), Event: core.EventHandoffMessage, Body: []byte(`{}`)})
+		if _, err := s.RecordTurn(ctx, tr); err != nil {
+			t.Fatalf("RecordTurn: %v", err)
+		}
+		done, pending := tr.Deliveries[0].ID, tr.Deliveries[1].ID
+		attempt := func(id string, n int, state core.DeliveryState) {
+			t.Helper()
+			at := msgTestTime.Add(time.Duration(n) * time.Minute)
+			d := core.WebhookDelivery{ID: id, State: state, AttemptCount: n, UpdatedAt: at}
+			if state == core.DeliveryPending {
+				d.NextAttemptAt = at.Add(time.Hour)
+			} else {
+				d.DeliveredAt = at
+			}
+			a := core.WebhookAttempt{N: n, At: at, URL: "https://hooks.example.com/", StatusCode: 500, Error: "status 500"}
+			if err := s.RecordAttempt(ctx, d, a); err != nil {
+				t.Fatalf("RecordAttempt(%s, %d): %v", id, n, err)
+			}
+		}
+		attempt(done, 1, core.DeliveryPending)
+		attempt(done, 2, core.DeliveryDelivered)
+		attempt(pending, 1, core.DeliveryPending)
+		n, err := s.PurgeDeliveries(ctx, msgTestTime.Add(24*time.Hour), 10)
+		if err != nil || n != 1 {
+			t.Fatalf("PurgeDeliveries = %d, %v; want 1", n, err)
+		}
+		if got := countRows(t, s, "webhook_attempts", "delivery_id = '"+done+"'"); got != 0 {
+			t.Errorf("%d attempts outlived their purged delivery", got)
+		}
+		if got := countRows(t, s, "webhook_attempts", "delivery_id = '"+pending+"'"); got != 1 {
+			t.Errorf("the pending delivery has %d attempts left, want 1", got)
+		}
+	})
+}
+
+// TestPurgeDeliveriesPlan checks on PostgreSQL, over 100,000 deliveries
+// (mostly finished), that a batch of the purge reads its rows off the
+// partial index of finished deliveries, without a sort or a scan of the
+// table, and finds each row to delete by its key (a plain IN would hash
+// the batch and scan the table here).
+func TestPurgeDeliveriesPlan(t *testing.T) {
+	t.Parallel()
+	if testing.Short() && os.Getenv("CI") != "true" {
+		t.Skip("SKIP the purge's plan: it seeds 100,000 deliveries, which -short leaves out (never skipped in CI)")
+	}
+	s := openPostgresOnly(t)
+	ctx := t.Context()
+	p := createProfile(t, s).ID
+	db := bunstore.RawDB(s)
+	_, err := db.ExecContext(ctx, `INSERT INTO webhook_deliveries
+			(id, profile_id, event, conversation_id, body, state, attempt_count, next_attempt_at, created_at, updated_at, delivered_at)
+		SELECT 'evt_' || lpad(i::text, 8, '0'), $1, 'handoff.message', 'conv_x', '\x7b7d'::bytea,
+			CASE WHEN i % 50 = 0 THEN 'pending' WHEN i % 7 = 0 THEN 'failed' ELSE 'delivered' END,
+			1, NULL, ts, ts, CASE WHEN i % 50 <> 0 AND i % 7 <> 0 THEN ts END
+		FROM generate_series(1, 100000) AS i,
+			LATERAL (SELECT $2::timestamptz + i * interval '1 minute') AS t(ts)`, p, msgTestTime)
+	if err != nil {
+		t.Fatalf("seed deliveries: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "ANALYZE webhook_deliveries"); err != nil {
+		t.Fatalf("ANALYZE: %v", err)
+	}
+	for _, before := range []time.Time{msgTestTime.Add(30 * 24 * time.Hour), msgTestTime.Add(365 * 24 * time.Hour)} {
+		q := bunstore.PurgeDeliveriesSQL(s, before, 1000)
+		plan := explain(t, s, q)
+		if !strings.Contains(plan, "webhook_deliveries_finished_idx") || !strings.Contains(plan, "webhook_deliveries_pkey") ||
+			strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") {
+			t.Errorf("the purge does not walk the finished deliveries' index:\n%s\n%s", q, plan)
+		}
+	}
+}
+
+// TestPurgeDeliveriesPlanSQLite checks that SQLite reads a batch off the
+// partial index of finished deliveries too, without a sort.
+func TestPurgeDeliveriesPlanSQLite(t *testing.T) {
+	t.Parallel()
+	s := buntest.OpenSQLite(t)
+	q := bunstore.PurgeDeliveriesSQL(s, msgTestTime, 1000)
+	rows, err := bunstore.RawDB(s).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	p := strings.Join(plan, "\n")
+	if !strings.Contains(p, "INDEX webhook_deliveries_finished_idx") || strings.Contains(p, "TEMP B-TREE") {
+		t.Errorf("the purge does not walk the finished deliveries' index:\n%s\n%s", q, p)
+	}
 }

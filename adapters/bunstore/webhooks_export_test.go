@@ -1,0 +1,9 @@
+package bunstore
+
+import "time"
+
+// PurgeDeliveriesSQL returns the statement PurgeDeliveries runs, so tests
+// can EXPLAIN exactly what it sends.
+func PurgeDeliveriesSQL(s *Store, before time.Time, limit int) string {
+	return s.purgeDeliveriesSQL(before, limit)
+}
