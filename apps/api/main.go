@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -71,8 +72,23 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, ready c
 	jobCtx, stopJobs := context.WithCancel(ctx)
 	jobsDone := make(chan struct{})
 	if cfg.Embedded() {
-		runner := jobs.NewRunner(log, append(append(jobs.Standard(log, p.Clock, p.Store, p.Uploads), jobs.Drive(log, p.Drive)...), jobs.Billing(log, p.Billing)...)...)
-		go func() { defer close(jobsDone); runner.Run(jobCtx) }()
+		deliveries, err := p.StartDeliveries(jobCtx, log)
+		if err != nil {
+			stopJobs()
+			_ = ln.Close()
+			return err
+		}
+		runner := jobs.NewRunner(log, slices.Concat(jobs.Standard(log, p.Clock, p.Store, p.Uploads), jobs.Drive(log, p.Drive),
+			jobs.Billing(log, p.Billing), jobs.Messaging(log, p.Messaging))...)
+		go func() {
+			defer close(jobsDone)
+			runner.Run(jobCtx)
+			stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if err := deliveries.Stop(stopCtx); err != nil {
+				log.Warn("webhook delivery worker stopped with an error", "err", err)
+			}
+		}()
 	} else {
 		close(jobsDone) // the worker program runs the jobs
 	}

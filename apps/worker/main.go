@@ -9,12 +9,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
+	"time"
 
 	"github.com/gellhub/gellhub/apps/internal/config"
 	"github.com/gellhub/gellhub/apps/internal/jobs"
 	"github.com/gellhub/gellhub/apps/internal/platform"
 )
+
+// shutdownTimeout bounds how long running webhook deliveries may take to
+// finish at shutdown.
+const shutdownTimeout = 15 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,7 +44,12 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, started
 		return err
 	}
 	defer p.Close()
-	runner := jobs.NewRunner(log, append(append(jobs.Standard(log, p.Clock, p.Store, p.Uploads), jobs.Drive(log, p.Drive)...), jobs.Billing(log, p.Billing)...)...)
+	deliveries, err := p.StartDeliveries(ctx, log)
+	if err != nil {
+		return err
+	}
+	runner := jobs.NewRunner(log, slices.Concat(jobs.Standard(log, p.Clock, p.Store, p.Uploads), jobs.Drive(log, p.Drive),
+		jobs.Billing(log, p.Billing), jobs.Messaging(log, p.Messaging))...)
 	names := make([]string, 0, len(runner.Jobs()))
 	for _, j := range runner.Jobs() {
 		names = append(names, j.Name)
@@ -48,6 +59,13 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, started
 		started <- names
 	}
 	runner.Run(ctx)
+	// Running deliveries get shutdownTimeout to finish; one cut short is
+	// retried by another worker (GELLHUB_JOB_RESCUE_AFTER).
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := deliveries.Stop(stopCtx); err != nil {
+		log.Warn("webhook delivery worker stopped with an error", "err", err)
+	}
 	log.Info("gellhub worker stopped")
 	return nil
 }

@@ -20,6 +20,7 @@ func TestWorkerRunsItsJobsAndStops(t *testing.T) {
 	case jobs := <-started:
 		require.Contains(t, jobs, "sessions.purge_expired")
 		require.Contains(t, jobs, "billing.retry_events")
+		require.Contains(t, jobs, "webhooks.purge_deliveries")
 	case err := <-done:
 		t.Fatalf("worker stopped early: %v", err)
 	case <-time.After(60 * time.Second):

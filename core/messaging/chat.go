@@ -3,6 +3,8 @@ package messaging
 import (
 	"context"
 	"strings"
+	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gellhub/gellhub/core"
@@ -35,19 +37,22 @@ type ChatReply struct {
 	Content        string
 	CreditsCharged int64
 	ConversationID string
-	UI             []byte // from a TurnHook; nil otherwise
-	Handoff        bool
+	UI             []byte // a skill's validated ui object; nil otherwise
+	// Handoff says a person has the conversation: the visitor asked for
+	// one in this turn, or had asked before (Content is then "").
+	Handoff bool
 	// handoffURLs are the agent's handoff links, on a Handoff turn: the
 	// widget shows them (EmbedReply).
 	handoffURLs []core.HandoffLink
 }
 
-// Chat runs one turn for the caller: the TurnHook's answer (free) or the
-// engine's (CreditsPerTurn). The balance is checked before the engine
-// runs (402 insufficient_credits); the charge and the stored messages
-// then commit in one atomic step, and a charge a concurrent turn made
-// impossible is 402 too, the reply unsent. An engine failure is
-// KindUnavailable and costs nothing.
+// Chat runs one turn for the caller (see the package doc for who
+// answers): a handoff or skill turn is free, an engine turn costs
+// CreditsPerTurn. The balance is checked before the engine runs (402
+// insufficient_credits); the charge and the stored messages then commit
+// in one atomic step, and a charge a concurrent turn made impossible is
+// 402 too, the reply unsent. An engine failure is KindUnavailable and
+// costs nothing.
 func (s *Service) Chat(ctx context.Context, who core.Principal, in ChatInput) (ChatReply, error) {
 	if err := checkLine(who); err != nil {
 		return ChatReply{}, err
@@ -101,7 +106,8 @@ func checkTurnNames(channel, ref string) (string, string, error) {
 
 // checkMessages applies the turn's caps: 1 to MaxChatMessages messages of
 // role user or assistant, each 1 to MaxChatMessageBytes bytes of clean
-// text, the last one the user's.
+// text (valid UTF-8, no control character but line breaks and tabs), the
+// last one the user's.
 func checkMessages(ms []core.ChatMessage) error {
 	if len(ms) == 0 {
 		return core.Invalid("messages", "messages must hold at least one message")
@@ -122,11 +128,21 @@ func checkMessages(ms []core.ChatMessage) error {
 		if !utf8.ValidString(m.Content) {
 			return core.Invalid("messages", "messages[%d].content must be valid UTF-8", i)
 		}
+		if strings.ContainsFunc(m.Content, controlChar) {
+			return core.Invalid("messages", "messages[%d].content must not contain control characters other than line breaks and tabs", i)
+		}
 	}
 	if ms[len(ms)-1].Role != core.RoleUser {
 		return core.Invalid("messages", "the last message must be the user's")
 	}
 	return nil
+}
+
+// controlChar reports the control characters a message may not hold:
+// all but line breaks and tabs (PostgreSQL's text refuses NUL, and the
+// others have no place in a chat).
+func controlChar(r rune) bool {
+	return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
 }
 
 // turn is one validated turn of any channel.
@@ -139,8 +155,29 @@ type turn struct {
 	messages  []core.ChatMessage
 }
 
-// runTurn answers t and stores it (see Chat).
+// runTurn answers t and stores it (see Chat and the package doc). A turn
+// with webhook events that lost the race to create its conversation runs
+// once more, on the conversation the other turn created: nothing of it
+// was stored or sent.
 func (s *Service) runTurn(ctx context.Context, t turn) (ChatReply, error) {
+	r, err := s.runTurnOnce(ctx, t)
+	if e, ok := core.AsError(err); ok && e.Code == codeConversationChanged {
+		return s.runTurnOnce(ctx, t)
+	}
+	return r, err
+}
+
+// codeConversationChanged is the store's refusal of events naming a
+// conversation id a concurrent turn replaced (ports.ChatTurn.Deliveries).
+const codeConversationChanged = "conversation_changed"
+
+// runTurnOnce is one try of runTurn.
+func (s *Service) runTurnOnce(ctx context.Context, t turn) (ChatReply, error) {
+	// Every channel's message is stored, and may go to webhooks: the
+	// widget's too (EmbedChat checks its own length and encoding only).
+	if strings.ContainsFunc(t.messages[len(t.messages)-1].Content, controlChar) {
+		return ChatReply{}, core.Invalid("messages", "the message must not contain control characters other than line breaks and tabs")
+	}
 	agent, err := s.turnAgent(ctx, t.profileID, t.agentID)
 	if err != nil {
 		return ChatReply{}, err
@@ -152,26 +189,39 @@ func (s *Service) runTurn(ctx context.Context, t turn) (ChatReply, error) {
 	if t.ref == "" {
 		t.ref = t.channel + ":" + convID
 	}
-	if s.cfg.Hook != nil {
-		ans, handled, err := s.cfg.Hook.BeforeTurn(ctx, HookTurn{
-			ProfileID: t.profileID, Agent: agent, Channel: t.channel, ConversationRef: t.ref,
-			VisitorID: t.visitorID, Messages: t.messages,
-		})
-		if err != nil {
-			return ChatReply{}, core.Errorf("turn hook", err)
-		}
-		if handled {
-			conv, err := s.record(ctx, t, agent, convID, ans.Content, nil)
-			if err != nil {
-				return ChatReply{}, err
-			}
-			out := ChatReply{Content: ans.Content, ConversationID: conv.ID, UI: ans.UI, Handoff: ans.Handoff}
-			if ans.Handoff {
-				out.handoffURLs = agent.HandoffURLs
-			}
-			return out, nil
+	conv, err := s.cfg.Store.ConversationByRef(ctx, t.profileID, t.ref)
+	switch {
+	case core.IsKind(err, core.KindNotFound):
+		// A new conversation: RecordTurn creates it with convID, the id
+		// a handoff event's body names. When a concurrent first turn of
+		// the same ref created it meanwhile, a turn with events is refused
+		// (conversation_changed) and runTurn runs it again on that
+		// conversation.
+	case err != nil:
+		return ChatReply{}, core.Errorf("conversation", err)
+	default:
+		convID = conv.ID
+	}
+	if !conv.HandedOffAt.IsZero() {
+		return s.personTurn(ctx, t, agent, convID)
+	}
+	if agent.HumanHandoffEnabled {
+		if lang, ok := detectHandoff(t.messages[len(t.messages)-1].Content); ok {
+			return s.handoffTurn(ctx, t, agent, convID, lang)
 		}
 	}
+	if content, ui, _, ok := s.skillTurn(ctx, t); ok {
+		stored, err := s.record(ctx, t, agent, convID, recorded{reply: content})
+		if err != nil {
+			return ChatReply{}, err
+		}
+		return ChatReply{Content: content, ConversationID: stored.ID, UI: ui}, nil
+	}
+	return s.engineTurn(ctx, t, agent, convID)
+}
+
+// engineTurn answers t with the AI engine, for CreditsPerTurn.
+func (s *Service) engineTurn(ctx context.Context, t turn, agent core.Agent, convID string) (ChatReply, error) {
 	u, err := s.cfg.Store.MessagingUsage(ctx, t.profileID)
 	if err != nil {
 		return ChatReply{}, core.Errorf("credits", err)
@@ -198,7 +248,7 @@ func (s *Service) runTurn(ctx context.Context, t turn) (ChatReply, error) {
 		return ChatReply{}, err
 	}
 	charge := &core.CreditEntry{ID: chargeID, ProfileID: t.profileID, Amount: CreditsPerTurn, Reason: core.CreditChatTurn}
-	conv, err := s.record(ctx, t, agent, convID, reply.Content, charge)
+	conv, err := s.record(ctx, t, agent, convID, recorded{reply: reply.Content, charge: charge})
 	if err != nil {
 		return ChatReply{}, err
 	}
@@ -218,27 +268,39 @@ func (s *Service) turnAgent(ctx context.Context, profileID, agentID string) (cor
 	return a, core.Errorf("default agent", err)
 }
 
-// record stores the turn's user message and reply, charging charge.
-func (s *Service) record(ctx context.Context, t turn, agent core.Agent, convID, reply string, charge *core.CreditEntry) (core.Conversation, error) {
-	now := s.now()
+// recorded is what a turn stores besides the user's message.
+type recorded struct {
+	reply      string            // the assistant's answer; "" stores none
+	charge     *core.CreditEntry // nil: a free turn
+	handoff    bool              // hand the conversation off
+	deliveries []core.WebhookDelivery
+	at         time.Time // zero: now
+}
+
+// record stores the turn's user message and r in one atomic step.
+func (s *Service) record(ctx context.Context, t turn, agent core.Agent, convID string, r recorded) (core.Conversation, error) {
+	now := r.at
+	if now.IsZero() {
+		now = s.now()
+	}
 	inID, err := s.newID("cmsg")
 	if err != nil {
 		return core.Conversation{}, err
 	}
-	outID, err := s.newID("cmsg")
-	if err != nil {
-		return core.Conversation{}, err
+	msgs := []core.ConversationMessage{{ID: inID, Role: core.RoleUser, Content: t.messages[len(t.messages)-1].Content, CreatedAt: now}}
+	if r.reply != "" {
+		outID, err := s.newID("cmsg")
+		if err != nil {
+			return core.Conversation{}, err
+		}
+		msgs = append(msgs, core.ConversationMessage{ID: outID, Role: core.RoleAssistant, Content: r.reply, CreatedAt: now})
 	}
-	if charge != nil {
-		charge.CreatedAt = now
+	if r.charge != nil {
+		r.charge.CreatedAt = now
 	}
 	conv, err := s.cfg.Store.RecordTurn(ctx, ports.ChatTurn{
 		ProfileID: t.profileID, ConversationID: convID, Ref: t.ref, Channel: t.channel, AgentID: agent.ID,
-		Messages: []core.ConversationMessage{
-			{ID: inID, Role: core.RoleUser, Content: t.messages[len(t.messages)-1].Content, CreatedAt: now},
-			{ID: outID, Role: core.RoleAssistant, Content: reply, CreatedAt: now},
-		},
-		Charge: charge, At: now,
+		Messages: msgs, Charge: r.charge, Handoff: r.handoff, Deliveries: r.deliveries, At: now,
 	})
 	if err != nil {
 		return core.Conversation{}, core.Errorf("record turn", err)

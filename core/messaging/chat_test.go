@@ -1,7 +1,6 @@
 package messaging_test
 
 import (
-	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -97,6 +96,11 @@ func TestChat(t *testing.T) {
 			{"empty_content", messaging.ChatInput{Messages: userMsg("  ")}},
 			{"content_over_4000_bytes", messaging.ChatInput{Messages: userMsg(strings.Repeat("é", 2001))}},
 			{"bad_utf8", messaging.ChatInput{Messages: userMsg("a\xffb")}},
+			// PostgreSQL's text refuses NUL: the turn must be a 400, not a
+			// failed commit after the skill or engine has answered.
+			{"nul_byte", messaging.ChatInput{Messages: userMsg("a\x00b")}},
+			{"nul_byte_in_history", messaging.ChatInput{Messages: []core.ChatMessage{{Role: core.RoleAssistant, Content: "x\x00"}, {Role: core.RoleUser, Content: "y"}}}},
+			{"escape_char", messaging.ChatInput{Messages: userMsg("a\x1b[31mb")}},
 			{"bad_channel", messaging.ChatInput{Channel: "what sapp", Messages: userMsg("hi")}},
 			{"ref_too_long", messaging.ChatInput{ConversationRef: strings.Repeat("r", 201), Messages: userMsg("hi")}},
 			{"ref_with_newline", messaging.ChatInput{ConversationRef: "a\nb", Messages: userMsg("hi")}},
@@ -109,6 +113,22 @@ func TestChat(t *testing.T) {
 		_, err := f.svc.Chat(f.ctx, u.key, messaging.ChatInput{Messages: append(many[1:], core.ChatMessage{Role: core.RoleUser, Content: strings.Repeat("a", 4000)})[1:]})
 		require.NoError(t, err, "50 messages, one of 4000 bytes, are fine")
 		require.EqualValues(t, 1, f.engine.calls.Load())
+		_, err = f.svc.Chat(f.ctx, u.key, messaging.ChatInput{Messages: userMsg("line one\r\n\tline two")})
+		require.NoError(t, err, "line breaks and tabs are fine")
+		require.EqualValues(t, 2, f.engine.calls.Load())
+	})
+
+	t.Run("the_widgets_message_has_no_control_characters", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		u, _ := f.merchant(t, 10)
+		id := f.enable(t, u, "shop.example.com").Settings.PublicID
+		in := messaging.EmbedChatInput{EmbedID: id, OriginHost: "shop.example.com", VisitorID: "v1", Message: "a\x00b"}
+		_, err := f.svc.EmbedChat(f.ctx, in)
+		wantKind(t, err, core.KindInvalid, "")
+		require.Zero(t, f.engine.calls.Load())
+		_, err = f.store.ConversationByRef(f.ctx, u.profileID, "web:"+id+":v1")
+		wantKind(t, err, core.KindNotFound, "")
 	})
 
 	t.Run("subscription_and_line", func(t *testing.T) {
@@ -208,41 +228,4 @@ func TestChat(t *testing.T) {
 		require.EqualValues(t, 50, usage.InboundCount)
 		require.EqualValues(t, 50, usage.OutboundCount)
 	})
-}
-
-func TestTurnHook(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	var seen []messaging.HookTurn
-	f.cfg.Hook = hookFunc(func(_ context.Context, turn messaging.HookTurn) (messaging.HookAnswer, bool, error) {
-		seen = append(seen, turn)
-		if strings.Contains(turn.Messages[len(turn.Messages)-1].Content, "book") {
-			return messaging.HookAnswer{Content: "Available times tomorrow:", UI: []byte(`{"type":"slot_list","items":[]}`)}, true, nil
-		}
-		if strings.Contains(turn.Messages[len(turn.Messages)-1].Content, "broken") {
-			return messaging.HookAnswer{}, false, core.Unavailable("skills webhook", errors.New("down"))
-		}
-		return messaging.HookAnswer{}, false, nil
-	})
-	f.rebuild()
-	u, a := f.merchant(t, 0) // no credits: hook turns are free
-
-	r, err := f.svc.Chat(f.ctx, u.key, messaging.ChatInput{ConversationRef: "c1", Messages: userMsg("I want to book a table")})
-	require.NoError(t, err)
-	require.Equal(t, "Available times tomorrow:", r.Content)
-	require.Zero(t, r.CreditsCharged)
-	require.JSONEq(t, `{"type":"slot_list","items":[]}`, string(r.UI))
-	require.Zero(t, f.engine.calls.Load())
-	require.Len(t, seen, 1)
-	require.Equal(t, a.ID, seen[0].Agent.ID)
-	require.Equal(t, "c1", seen[0].ConversationRef)
-	require.Equal(t, "api", seen[0].Channel)
-	conv, err := f.store.ConversationByRef(f.ctx, u.profileID, "c1")
-	require.NoError(t, err)
-	require.Equal(t, 2, conv.MessageCount)
-
-	_, err = f.svc.Chat(f.ctx, u.key, messaging.ChatInput{Messages: userMsg("hello")})
-	wantKind(t, err, core.KindPaymentRequired, "insufficient_credits")
-	_, err = f.svc.Chat(f.ctx, u.key, messaging.ChatInput{Messages: userMsg("broken")})
-	wantKind(t, err, core.KindUnavailable, "")
 }

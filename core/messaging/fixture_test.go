@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"context"
 	"crypto/rand"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -77,11 +78,66 @@ func words(s string) map[string]bool {
 	return out
 }
 
-// hookFunc is a TurnHook made of a function (skills stand-in).
-type hookFunc func(ctx context.Context, t messaging.HookTurn) (messaging.HookAnswer, bool, error)
+// webhookAnswer is one answer of recordingSender: a status (with an
+// optional Retry-After and body) or, when err is set, no answer at all.
+type webhookAnswer struct {
+	status     int
+	retryAfter string
+	body       string
+	err        error
+}
 
-func (h hookFunc) BeforeTurn(ctx context.Context, t messaging.HookTurn) (messaging.HookAnswer, bool, error) {
-	return h(ctx, t)
+// recordingSender is a ports.WebhookSender that records every request
+// and answers with the scripted answers in turn; once they run out, with
+// otherwise (200 {"ok":true} when nil).
+type recordingSender struct {
+	mu        sync.Mutex
+	reqs      []ports.WebhookRequest
+	script    []webhookAnswer
+	otherwise func(r ports.WebhookRequest) webhookAnswer
+}
+
+func (s *recordingSender) Send(_ context.Context, r ports.WebhookRequest) (ports.WebhookResponse, error) {
+	s.mu.Lock()
+	r.Header = maps.Clone(r.Header)
+	r.Body = slices.Clone(r.Body)
+	s.reqs = append(s.reqs, r)
+	a := webhookAnswer{status: 200, body: `{"ok":true}`}
+	switch {
+	case len(s.script) > 0:
+		a, s.script = s.script[0], s.script[1:]
+	case s.otherwise != nil:
+		a = s.otherwise(r)
+	}
+	s.mu.Unlock()
+	if a.err != nil {
+		return ports.WebhookResponse{}, a.err
+	}
+	return ports.WebhookResponse{
+		StatusCode: a.status, ContentType: "application/json", RetryAfter: a.retryAfter, Body: []byte(a.body),
+		Duration: 42 * time.Millisecond,
+	}, nil
+}
+
+// answer scripts the next answers.
+func (s *recordingSender) answer(as ...webhookAnswer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, as...)
+}
+
+// requests returns the requests sent so far, to urls starting with prefix
+// ("" for all).
+func (s *recordingSender) requests(prefix string) []ports.WebhookRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ports.WebhookRequest
+	for _, r := range s.reqs {
+		if strings.HasPrefix(r.URL, prefix) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type fixture struct {
@@ -91,13 +147,25 @@ type fixture struct {
 	plans    *plans.Service
 	accounts *accounts.Service
 	engine   *echoEngine
+	sender   *recordingSender // skill calls and handoff deliveries
 	svc      *messaging.Service
 	cfg      messaging.Config
+
+	mu     sync.Mutex
+	queued []string // the delivery ids the store queued, in order
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{ctx: context.Background(), clock: testkit.NewClock(start), store: testkit.NewStore(), engine: &echoEngine{}}
+	f := &fixture{
+		ctx: context.Background(), clock: testkit.NewClock(start), store: testkit.NewStore(), engine: &echoEngine{},
+		sender: &recordingSender{},
+	}
+	f.store.SetEnqueuer(func(ids []string) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.queued = append(f.queued, ids...)
+	})
 	f.plans = plans.New(f.store, f.clock, rand.Reader, nil)
 	require.NoError(t, f.plans.Seed(f.ctx))
 	acc, err := accounts.New(accounts.Config{
@@ -107,7 +175,8 @@ func newFixture(t *testing.T) *fixture {
 	require.NoError(t, err)
 	f.accounts = acc
 	f.cfg = messaging.Config{
-		Store: f.store, Keys: f.store, Accounts: acc, Engine: f.engine, Clock: f.clock, Random: rand.Reader, BaseURL: baseURL + "/",
+		Store: f.store, Keys: f.store, Accounts: acc, Engine: f.engine, Sender: f.sender, Webhooks: f.store,
+		Clock: f.clock, Random: rand.Reader, BaseURL: baseURL + "/",
 	}
 	f.svc = messaging.New(f.cfg)
 	return f
@@ -224,6 +293,13 @@ func defaults(as []core.Agent) int {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// queuedIDs returns the delivery ids queued so far.
+func (f *fixture) queuedIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.queued)
+}
 
 func userMsg(s string) []core.ChatMessage {
 	return []core.ChatMessage{{Role: core.RoleUser, Content: s}}

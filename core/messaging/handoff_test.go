@@ -1,7 +1,6 @@
 package messaging_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -110,28 +109,4 @@ func TestAgentHandoffURLs(t *testing.T) {
 		require.NoError(t, err)
 		require.Nil(t, got.HandoffURLs)
 	})
-}
-
-func TestEmbedChatHandoffURLs(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	handoff := true
-	f.cfg.Hook = hookFunc(func(_ context.Context, _ messaging.HookTurn) (messaging.HookAnswer, bool, error) {
-		return messaging.HookAnswer{Content: "A person will answer.", Handoff: handoff}, true, nil
-	})
-	f.rebuild()
-	u, a := f.merchant(t, 0)
-	links := []core.HandoffLink{{Label: "WhatsApp", URL: "https://wa.me/15551234567"}, {Label: "Call", URL: "tel:+15551234567"}}
-	_, err := f.svc.UpdateAgent(f.ctx, u.key, a.ID, messaging.AgentPatch{HandoffURLs: &links})
-	require.NoError(t, err)
-	id := f.enable(t, u, "shop.example.com").Settings.PublicID
-	in := messaging.EmbedChatInput{EmbedID: id, OriginHost: "shop.example.com", VisitorID: "v1", Message: "a person please"}
-	r, err := f.svc.EmbedChat(f.ctx, in)
-	require.NoError(t, err)
-	require.Equal(t, messaging.EmbedReply{Content: "A person will answer.", Handoff: true, HandoffURLs: links}, r)
-
-	handoff = false
-	r, err = f.svc.EmbedChat(f.ctx, in)
-	require.NoError(t, err)
-	require.Equal(t, messaging.EmbedReply{Content: "A person will answer."}, r, "no links without a handoff")
 }

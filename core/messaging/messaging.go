@@ -1,27 +1,49 @@
 // Package messaging holds Messaging's use cases: the messaging account
 // (credits, counters, the msg_ key), agents and their knowledge, chat
-// turns answered by an AI engine, and the website chat widget (embed
-// settings, install snippets, the public widget routes).
+// turns, and the website chat widget (embed settings, install snippets,
+// the public widget routes).
 //
-// Agent, knowledge and embed changes run inside
+// A chat turn is answered by the first of these that takes it:
+//
+//  1. a person: a conversation handed off (core.Conversation.HandedOffAt)
+//     gets no answer; the visitor's message is stored and sent to the
+//     partner's handoff webhook as a core.EventHandoffMessage event;
+//  2. human handoff: when the agent has HumanHandoffEnabled and the
+//     visitor asks for a person (in English, Spanish, French, German or
+//     Portuguese), the turn is acknowledged in the visitor's language, a
+//     core.EventHandoffRequested event is queued for the profile's
+//     handoff webhook and the conversation is handed off until the
+//     partner hands it back (HandBack);
+//  3. dynamic skills: a keyword of the profile's skills calls the
+//     merchant's skills webhook, whose validated answer (message and ui)
+//     is the reply; a failed call falls through to the engine;
+//  4. the AI engine.
+//
+// Only engine turns cost credits (CreditsPerTurn). Webhook events are
+// stored and queued in the transaction that stores their turn
+// (ports.ChatTurn.Deliveries), and delivered by the worker through
+// Deliver, with retries on DefaultRetrySchedule.
+//
+// Agent, knowledge, embed and webhook configuration changes run inside
 // ports.MessagingStore.UpdateMessaging, which serialises one profile's
 // changes: the rules checked here on what the transaction reads (at most
 // core.MaxAgents agents, exactly one default, the last agent stays, the
 // source caps) hold when it commits. Credits move only through the
-// store's atomic calls: a turn checks the balance before the engine runs
-// and is charged, with its messages stored, in one conditional step after
-// the engine answers, so the balance never drops below zero.
+// store's atomic calls: an engine turn checks the balance before the
+// engine runs and is charged, with its messages stored, in one
+// conditional step after the engine answers, so the balance never drops
+// below zero.
 //
-// Credits: one AI turn costs CreditsPerTurn. A messaging plan's
-// MonthlyCredits are granted once per calendar month (UTC) and plan,
-// lazily, the first time the account or a turn is used in that month;
-// unused credits carry over.
+// Credits: a messaging plan's MonthlyCredits are granted once per
+// calendar month (UTC) and plan, lazily, the first time the account or a
+// turn is used in that month; unused credits carry over.
 package messaging
 
 import (
 	"context"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,8 +52,8 @@ import (
 	"github.com/gellhub/gellhub/ports"
 )
 
-// CreditsPerTurn is what one AI turn costs, whatever its length. Turns a
-// TurnHook answers cost nothing.
+// CreditsPerTurn is what one AI turn costs, whatever its length. Skill
+// and handoff turns cost nothing.
 const CreditsPerTurn int64 = 1
 
 // Rate limits of the public widget chat: per visitor of one embed, and
@@ -44,48 +66,35 @@ var (
 	EmbedConfigPerIP = ports.Limit{Rate: 120, Period: time.Minute, Burst: 120}
 )
 
-// TurnHook is the seam for dynamic skills and human handoff: it sees each
-// turn before the AI engine and may answer it itself. Such a turn costs
-// no credits and is stored like any other.
-type TurnHook interface {
-	// BeforeTurn returns handled false to let the engine answer, or the
-	// answer of the turn. An error fails the turn as is (the hook decides
-	// whether a failing webhook falls back to the engine instead).
-	BeforeTurn(ctx context.Context, t HookTurn) (answer HookAnswer, handled bool, err error)
-}
-
-// HookTurn is the turn a TurnHook sees.
-type HookTurn struct {
-	ProfileID       string
-	Agent           core.Agent
-	Channel         string
-	ConversationRef string
-	VisitorID       string // web turns; "" otherwise
-	Messages        []core.ChatMessage
-}
-
-// HookAnswer is a turn answered by a TurnHook.
-type HookAnswer struct {
-	Content string
-	// UI is a JSON object the widget renders (slot_list, product_cards,
-	// buttons, iframe), already validated by the hook; nil for none.
-	UI []byte
-	// Handoff says a person was asked to take over.
-	Handoff bool
+// DefaultRetrySchedule is how long a handoff event waits after each
+// failed attempt before the next one (±10% jitter): 7 attempts over about
+// 18 hours, the last 10 hours after the sixth failure.
+var DefaultRetrySchedule = []time.Duration{
+	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour,
 }
 
 // Config wires a Service. Store, Keys, Accounts, Engine, Clock, Random and
-// BaseURL are required; Hook and Limiter are optional.
+// BaseURL are required; so are Sender (skill calls, handoff deliveries)
+// and Webhooks (handoff events) where skills and handoff are used.
+// Limiter is optional.
 type Config struct {
 	Store    ports.MessagingStore
 	Keys     ports.AccountStore // the msg_ key's rotation and display
 	Accounts *accounts.Service  // subscriptions and key minting
 	Engine   ports.Engine
-	Hook     TurnHook          // nil: every turn goes to the engine
-	Limiter  ports.RateLimiter // nil: the public widget is not rate limited
-	Clock    ports.Clock
-	Random   io.Reader
-	BaseURL  string // gellhub's public URL, without a trailing slash
+	Sender   ports.WebhookSender // skill calls and handoff deliveries
+	Webhooks ports.WebhookStore  // handoff events and their attempts
+	// AllowPrivateWebhooks accepts webhook URLs on plain http and private
+	// hosts (development and tests only; the Sender must allow them too).
+	AllowPrivateWebhooks bool
+	// RetrySchedule is the wait after each failed delivery attempt: an
+	// event gets len(RetrySchedule)+1 attempts. nil is
+	// DefaultRetrySchedule.
+	RetrySchedule []time.Duration
+	Limiter       ports.RateLimiter // nil: the public widget is not rate limited
+	Clock         ports.Clock
+	Random        io.Reader
+	BaseURL       string // gellhub's public URL, without a trailing slash
 }
 
 // Service runs the Messaging use cases.
@@ -97,15 +106,15 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.RetrySchedule == nil {
+		cfg.RetrySchedule = slices.Clone(DefaultRetrySchedule)
+	}
 	s := &Service{cfg: cfg}
 	if u, err := url.Parse(cfg.BaseURL); err == nil {
 		s.ownHost = strings.ToLower(u.Hostname())
 	}
 	return s
 }
-
-// SetHook wires the skills and handoff hook once it exists.
-func (s *Service) SetHook(h TurnHook) { s.cfg.Hook = h }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC().Truncate(time.Microsecond) }
 

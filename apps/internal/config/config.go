@@ -42,6 +42,15 @@ type Config struct {
 	S3             S3            // GELLHUB_S3_*
 	Stripe         Stripe        // STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, GELLHUB_STRIPE_API_BASE
 	AI             AI            // GELLHUB_AI_*
+	// WebhookAllowPrivate is GELLHUB_WEBHOOK_ALLOW_PRIVATE: outgoing
+	// webhooks (skills, handoff) may reach loopback and private addresses,
+	// and plain http:// webhook URLs are accepted. Development and tests
+	// only: production refuses it.
+	WebhookAllowPrivate bool
+	// JobRescueAfter is GELLHUB_JOB_RESCUE_AFTER: how long a queued job
+	// (a webhook delivery) may stay running before another worker takes
+	// it over, because the worker running it died.
+	JobRescueAfter time.Duration
 }
 
 // The AI engines of Messaging (GELLHUB_AI_ENGINE).
@@ -103,6 +112,12 @@ const (
 	DefaultDataDir    = "./data"
 	DefaultBodyLimit  = 1 << 20
 	DefaultSessionTTL = 14 * 24 * time.Hour
+	// DefaultJobRescueAfter is GELLHUB_JOB_RESCUE_AFTER's default.
+	DefaultJobRescueAfter = 5 * time.Minute
+	// MinJobRescueAfter is above a webhook delivery's longest run (its
+	// 10 s attempt and the bookkeeping around it), so that a job is never
+	// taken over while its worker is still on it.
+	MinJobRescueAfter = 30 * time.Second
 )
 
 // Load reads the configuration through getenv (os.Getenv in programs, a map
@@ -151,6 +166,24 @@ func Load(getenv func(string) string) (Config, error) {
 		c.RateLimits = false
 	default:
 		return Config{}, fmt.Errorf("GELLHUB_RATE_LIMITS must be on or off, not %q", v)
+	}
+	switch v := strings.ToLower(or(getenv("GELLHUB_WEBHOOK_ALLOW_PRIVATE"), "false")); v {
+	case "true", "1", "on":
+		c.WebhookAllowPrivate = true
+	case "false", "0", "off":
+	default:
+		return Config{}, fmt.Errorf("GELLHUB_WEBHOOK_ALLOW_PRIVATE must be true or false, not %q", v)
+	}
+	if c.WebhookAllowPrivate && c.Env == Production {
+		return Config{}, fmt.Errorf("GELLHUB_WEBHOOK_ALLOW_PRIVATE=true is refused when GELLHUB_ENV=production: webhooks must not reach private addresses")
+	}
+	c.JobRescueAfter = DefaultJobRescueAfter
+	if v := getenv("GELLHUB_JOB_RESCUE_AFTER"); v != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < MinJobRescueAfter {
+			return Config{}, fmt.Errorf("GELLHUB_JOB_RESCUE_AFTER must be a duration of at least %s, such as 5m", MinJobRescueAfter)
+		}
+		c.JobRescueAfter = d
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -22,6 +22,16 @@ func TestDefaultsAreTheEmbeddedDefault(t *testing.T) {
 	require.Equal(t, Development, c.Env)
 	require.Equal(t, 14*24*time.Hour, c.SessionTTL)
 	require.Equal(t, 1<<20, c.BodyLimit)
+	require.False(t, c.WebhookAllowPrivate, "webhooks reach public addresses only by default")
+	require.Equal(t, DefaultJobRescueAfter, c.JobRescueAfter)
+}
+
+func TestWebhookSettings(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"GELLHUB_WEBHOOK_ALLOW_PRIVATE": "true", "GELLHUB_JOB_RESCUE_AFTER": "90s"}))
+	require.NoError(t, err)
+	require.True(t, c.WebhookAllowPrivate)
+	require.Equal(t, 90*time.Second, c.JobRescueAfter)
 }
 
 func TestEverySetting(t *testing.T) {
@@ -109,6 +119,12 @@ func TestBadSettingsAreRefused(t *testing.T) {
 		"stripe_webhook_secret_garbage":     {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "secret"},
 		"stripe_api_base_without_key":       {"GELLHUB_STRIPE_API_BASE": "http://127.0.0.1:12111"},
 		"stripe_api_base_not_a_url":         {"STRIPE_SECRET_KEY": "sk_test_x", "GELLHUB_STRIPE_API_BASE": "localhost:12111"},
+		"webhook_allow_private_word":        {"GELLHUB_WEBHOOK_ALLOW_PRIVATE": "maybe"},
+		"webhook_allow_private_production": {"GELLHUB_WEBHOOK_ALLOW_PRIVATE": "true", "GELLHUB_ENV": "production",
+			"GELLHUB_BASE_URL": "https://x.example", "GELLHUB_SIGNING_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+			"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"},
+		"job_rescue_after_short":   {"GELLHUB_JOB_RESCUE_AFTER": "5s"},
+		"job_rescue_after_garbage": {"GELLHUB_JOB_RESCUE_AFTER": "soon"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(env(m))

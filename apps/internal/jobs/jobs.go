@@ -7,8 +7,10 @@
 // acknowledged, applies it in the background, and billing.retry_events
 // applies every event still due (a failed or interrupted application)
 // every 10 s, with backoff per event, until it applies or is given up as
-// dead. Jobs that must commit with the change that causes them (outgoing
-// webhook deliveries) arrive in later issues.
+// dead. Outgoing webhook deliveries are not jobs of this package: they
+// are queued in the transaction of the change that causes them
+// (adapters/riverjobs); webhooks.purge_deliveries deletes them once they
+// have been finished for messaging.DeliveryRetention.
 package jobs
 
 import (
@@ -19,6 +21,7 @@ import (
 
 	"github.com/gellhub/gellhub/core/billing"
 	"github.com/gellhub/gellhub/core/drive"
+	"github.com/gellhub/gellhub/core/messaging"
 	"github.com/gellhub/gellhub/core/uploads"
 	"github.com/gellhub/gellhub/ports"
 )
@@ -185,6 +188,33 @@ func Billing(log *slog.Logger, svc *billing.Service) []Job {
 			n, err := svc.RetryDue(ctx)
 			if n > 0 {
 				log.Info("applied payment events on retry", "count", n)
+			}
+			return err
+		},
+	}}
+}
+
+// MessagingPurgeTimeout bounds one run of webhooks.purge_deliveries: a
+// run cut short by it has deleted whole batches, and the next run goes on
+// with the rest.
+const MessagingPurgeTimeout = 5 * time.Minute
+
+// Messaging returns Messaging's periodic job: the retention purge of
+// handoff webhook events (and their attempts) finished more than
+// messaging.DeliveryRetention ago; pending events are never purged. The
+// events themselves are delivered by the queue's workers, not by a job.
+func Messaging(log *slog.Logger, svc *messaging.Service) []Job {
+	if svc == nil {
+		return nil
+	}
+	return []Job{{
+		Name:    "webhooks.purge_deliveries",
+		Every:   time.Hour,
+		Timeout: MessagingPurgeTimeout,
+		Run: func(ctx context.Context) error {
+			n, err := svc.PurgeDeliveries(ctx)
+			if n > 0 {
+				log.Info("purged finished webhook deliveries", "count", n)
 			}
 			return err
 		},

@@ -63,7 +63,8 @@ type Platform struct {
 	Gallery   *gallery.Service
 	Drive     *drive.Service
 	Billing   *billing.Service
-	Engine    ports.Engine // Messaging's AI engine
+	Engine    ports.Engine        // Messaging's AI engine
+	Sender    ports.WebhookSender // skill calls and handoff events
 	Messaging *messaging.Service
 	Checks    []Check
 
@@ -158,8 +159,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 		return nil, err
 	}
 	log.Info("ai engine ready", "engine", cfg.AI.String()) // never the API key
+	if err := p.openWebhooks(ctx, cfg, log); err != nil {
+		return nil, err
+	}
 	p.Messaging = messaging.New(messaging.Config{
 		Store: p.Store, Keys: p.Store, Accounts: p.Accounts, Engine: p.Engine, Limiter: p.Limiter,
+		Sender: p.Sender, Webhooks: p.Store, AllowPrivateWebhooks: cfg.WebhookAllowPrivate,
 		Clock: p.Clock, Random: rand.Reader, BaseURL: cfg.BaseURL,
 	})
 	return p, nil

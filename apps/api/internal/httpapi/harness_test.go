@@ -25,8 +25,10 @@ import (
 	"github.com/gellhub/gellhub/adapters/inproc"
 	"github.com/gellhub/gellhub/adapters/localblob"
 	"github.com/gellhub/gellhub/adapters/redisstore"
+	"github.com/gellhub/gellhub/adapters/riverjobs"
 	"github.com/gellhub/gellhub/adapters/s3blob"
 	"github.com/gellhub/gellhub/adapters/s3blob/s3test"
+	"github.com/gellhub/gellhub/adapters/webhook"
 	"github.com/gellhub/gellhub/core/accounts"
 	"github.com/gellhub/gellhub/core/billing"
 	"github.com/gellhub/gellhub/core/connect"
@@ -56,6 +58,7 @@ type storeUnderTest interface {
 	ports.BillingStore
 	ports.SimulatedPaymentsStore
 	ports.MessagingStore
+	ports.WebhookStore
 }
 
 type options struct {
@@ -71,8 +74,28 @@ type options struct {
 	prefix       string // "postgres+redis": and this Redis key prefix
 	s3           bool   // "postgres+redis": object storage on a real S3 server (versitygw)
 	maxFileBytes int64
-	engine       ports.Engine       // the AI engine; nil: the local engine
-	turnHook     messaging.TurnHook // skills and handoff stand-in; nil: none
+	engine       ports.Engine // the AI engine; nil: the local engine
+	// publicWebhooksOnly refuses private webhook targets and plain http
+	// webhook URLs, as production does; by default tests allow them, so
+	// that httptest receivers on 127.0.0.1 can be reached.
+	publicWebhooksOnly bool
+	// retrySchedule is the wait after each failed handoff delivery;
+	// nil: testRetrySchedule.
+	retrySchedule []time.Duration
+	// deliveries runs the handoff delivery worker on SQLite and
+	// PostgreSQL (River, as apps/worker does), for the tests that
+	// configure a handoff webhook: without it a turn that queues an event
+	// fails there (the store has no enqueuer). Memory always delivers
+	// through an in-process queue, which costs nothing while idle; River
+	// polls its tables, which slows every other test down.
+	deliveries bool
+}
+
+// testRetrySchedule is the handoff delivery retry schedule of tests: seven
+// attempts within about three seconds.
+var testRetrySchedule = []time.Duration{
+	200 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond,
+	400 * time.Millisecond, 800 * time.Millisecond, 800 * time.Millisecond,
 }
 
 // testServer is a Fiber app wired like the real one over a chosen store.
@@ -113,19 +136,29 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		o.baseURL = "http://127.0.0.1:8080"
 	}
 	var local *localblob.Store
+	var mem *testkit.Store  // memory: deliveries go through a MemQueue
+	var bun *bunstore.Store // sqlite, postgres: through River
 	switch backend {
 	case "memory":
-		st = testkit.NewStore()
+		mem = testkit.NewStore()
+		st = mem
 		ts.memBlobs = testkit.NewBlobStore(clock)
 		ts.blobs = ts.memBlobs
 	case "sqlite":
-		st = buntest.OpenSQLite(t)
+		bun = buntest.OpenSQLite(t)
+		st = bun
 		lb, err := localblob.New(t.TempDir(), o.baseURL, signingKey, clock)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = lb.Close() })
 		local, ts.blobs = lb, lb
 	case "postgres":
-		st = buntest.OpenPostgres(t)
+		// The worker needs the DSN (its own pool, LISTEN/NOTIFY): open the
+		// store on a fresh schema by hand, as buntest.OpenPostgres does.
+		ts.dsn = buntest.PostgresDSN(t)
+		pg, err := bunstore.OpenPostgres(ctx, ts.dsn)
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, pg.Close()) })
+		bun, st = pg, pg
 		ts.memBlobs = testkit.NewBlobStore(clock)
 		ts.blobs = ts.memBlobs
 	case "postgres+redis":
@@ -136,7 +169,7 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 		pg, err := bunstore.OpenPostgres(ctx, ts.dsn)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = pg.Close() })
-		st = pg
+		bun, st = pg, pg
 		if ts.prefix == "" {
 			ts.prefix = "gellhub-http-" + hex.EncodeToString(randomBytes(6)) + ":"
 		}
@@ -205,10 +238,19 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 	if engine == nil {
 		engine = localengine.New()
 	}
+	retries := o.retrySchedule
+	if retries == nil {
+		retries = testRetrySchedule
+	}
 	ts.messaging = messaging.New(messaging.Config{
-		Store: st, Keys: st, Accounts: acc, Engine: engine, Hook: o.turnHook, Limiter: limiter,
+		Store: st, Keys: st, Accounts: acc, Engine: engine, Limiter: limiter,
+		Sender: webhook.New(webhook.Config{AllowPrivate: !o.publicWebhooksOnly}), Webhooks: st,
+		AllowPrivateWebhooks: !o.publicWebhooksOnly, RetrySchedule: retries,
 		Clock: clock, Random: rand.Reader, BaseURL: o.baseURL,
 	})
+	if mem != nil || o.deliveries {
+		ts.startDeliveries(mem, bun)
+	}
 	deps := Deps{
 		Log: log, Accounts: acc, Plans: ps, Developer: dev, Connect: conn, Gallery: gal, Drive: ts.drive, Checks: o.checks,
 		BaseURL: o.baseURL, SecureCookies: strings.HasPrefix(o.baseURL, "https://"), BodyLimit: 64 << 10,
@@ -219,6 +261,49 @@ func newTestServer(t testing.TB, backend string, o options) *testServer {
 	}
 	ts.app = New(deps)
 	return ts
+}
+
+// startDeliveries runs the handoff delivery worker of the backend, as
+// apps/worker does: a MemQueue on memory, River on SQLite and PostgreSQL
+// (on a queue of this server's own, with a short fetch interval so that
+// the tests' short retries are prompt). The worker stops before the store
+// closes.
+func (s *testServer) startDeliveries(mem *testkit.Store, bun *bunstore.Store) {
+	t := s.t
+	t.Helper()
+	if mem != nil {
+		q := testkit.NewMemQueue(func(ctx context.Context, id string) (time.Duration, bool, error) {
+			o, err := s.messaging.Deliver(ctx, id)
+			return o.RetryIn, o.Done, err
+		})
+		mem.SetEnqueuer(q.Enqueue)
+		t.Cleanup(q.Close)
+		return
+	}
+	ctx := context.Background()
+	cfg := riverjobs.Config{
+		Queue:             "http-" + hex.EncodeToString(randomBytes(6)),
+		FetchPollInterval: 50 * time.Millisecond,
+		Logger:            slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	require.NoError(t, riverjobs.Migrate(ctx, bun.DB(), bun.Dialect()))
+	q, err := riverjobs.NewQueue(bun.DB(), bun.Dialect(), cfg)
+	require.NoError(t, err)
+	bun.SetEnqueuer(q)
+	src := riverjobs.SQLite(bun.DB())
+	if bun.Dialect() == riverjobs.DialectPostgres {
+		src = riverjobs.Postgres(s.dsn)
+	}
+	w, err := riverjobs.StartWorker(ctx, src, cfg, func(ctx context.Context, id string) (riverjobs.Outcome, error) {
+		o, err := s.messaging.Deliver(ctx, id)
+		return riverjobs.Outcome{Done: o.Done, RetryIn: o.RetryIn}, err
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, w.Stop(ctx))
+	})
 }
 
 func randomBytes(n int) []byte {

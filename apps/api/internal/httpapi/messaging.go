@@ -184,8 +184,9 @@ type chatRequest struct {
 	Provider        present           `json:"provider"`
 }
 
-// chatResponse is one turn's answer. UI and Handoff come from skills and
-// handoff (the TurnHook) and are left out otherwise.
+// chatResponse is one turn's answer. UI comes from a skill and Handoff
+// from human handoff; both are left out otherwise. Content is always
+// present: "" on the turns of a conversation a person has.
 type chatResponse struct {
 	Role           string          `json:"role"`
 	Content        string          `json:"content"`

@@ -61,14 +61,31 @@ func TestMessagingAgentHandoffURLs(t *testing.T) {
 	})
 }
 
+// TestMessagingEmbedHandoffURLs: a visitor who asks for a person gets the
+// agent's handoff links on the widget route, whether or not a handoff
+// webhook is configured.
 func TestMessagingEmbedHandoffURLs(t *testing.T) {
-	s := newMessagingServer(t, "memory", options{turnHook: hookUI{}})
+	s := newMessagingServer(t, "memory", options{})
 	w := s.widget()
 	links := []any{map[string]any{"label": "Call us", "url": "tel:+15551234567"}}
-	r := s.do("PATCH", "/api/messaging/v1/agents/"+defaultAgentID(t, s.agentList(w.key)), map[string]any{"handoffUrls": links}, withKey(w.key))
+	r := s.do("PATCH", "/api/messaging/v1/agents/"+defaultAgentID(t, s.agentList(w.key)),
+		map[string]any{"handoffUrls": links, "humanHandoffEnabled": true}, withKey(w.key))
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	r = s.do("POST", "/api/messaging/embed/v1/chat", widgetChat(w.embedID, "a person please"), withHeader("Origin", shopOrigin))
+	r = s.do("POST", "/api/messaging/embed/v1/chat", widgetChat(w.embedID, "talk to a human please"), withHeader("Origin", shopOrigin))
 	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-	require.Equal(t, true, r.json(t)["handoff"])
-	require.Equal(t, links, r.json(t)["handoffUrls"])
+	m := r.json(t)
+	require.Equal(t, true, m["handoff"])
+	require.Equal(t, links, m["handoffUrls"])
+	require.NotEmpty(t, m["content"], "the acknowledgement")
+	require.NotContains(t, m, "ui")
+
+	// Without handoff enabled, the same words are an AI turn: no links.
+	r = s.do("PATCH", "/api/messaging/v1/agents/"+defaultAgentID(t, s.agentList(w.key)),
+		map[string]any{"humanHandoffEnabled": false}, withKey(w.key))
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	r = s.do("POST", "/api/messaging/embed/v1/chat", map[string]any{"embedId": w.embedID, "visitorId": "visitor-2", "message": "talk to a human please"},
+		withHeader("Origin", shopOrigin))
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	require.NotContains(t, r.json(t), "handoff")
+	require.NotContains(t, r.json(t), "handoffUrls")
 }

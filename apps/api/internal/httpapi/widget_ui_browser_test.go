@@ -7,64 +7,47 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/gellhub/gellhub/core"
-	"github.com/gellhub/gellhub/core/messaging"
 )
 
 // xssProbe must show as text and never run.
 const xssProbe = `<img src=x onerror=window.__pwned=1>`
 
-// hookBlocks answers each visitor message with one kind of ui block (or a
-// handoff) and records the messages it saw.
-type hookBlocks struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (h *hookBlocks) saw() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.seen...)
-}
-
-func (h *hookBlocks) BeforeTurn(_ context.Context, t messaging.HookTurn) (messaging.HookAnswer, bool, error) {
-	var last string
-	for _, m := range t.Messages {
-		if m.Role == core.RoleUser {
-			last = m.Content
+// skillBlocks answers each visitor message with one kind of ui block, as
+// a merchant's skills webhook (one skill whose keywords are the messages).
+func skillBlocks(c skillCall) (int, string) {
+	msg, _ := c.json["message"].(string)
+	answer := func(message, ui string) (int, string) {
+		out := `{"version":1,"message":` + jsonString(message)
+		if ui != "" {
+			out += `,"ui":` + ui
 		}
+		return http.StatusOK, out + "}"
 	}
-	h.mu.Lock()
-	h.seen = append(h.seen, last)
-	h.mu.Unlock()
-	switch last {
+	switch msg {
 	case "slots":
-		return messaging.HookAnswer{Content: "Pick a slot", UI: []byte(`{"type":"slot_list","items":[
+		return answer("Pick a slot", `{"type":"slot_list","items":[
 			{"id":"s1","title":"Monday 10:00","subtitle":"with Ana"},
-			{"id":"s2","title":` + jsonString(xssProbe) + `,"subtitle":"probe"}]}`)}, true, nil
+			{"id":"s2","title":`+jsonString(xssProbe)+`,"subtitle":"probe"}]}`)
 	case "products":
-		return messaging.HookAnswer{Content: "Our products", UI: []byte(`{"type":"product_cards","items":[
+		return answer("Our products", `{"type":"product_cards","items":[
 			{"title":"Blue mug","price":"9 EUR","imageUrl":"https://img.example.com/mug.png","actionUrl":"https://shop.example.com/mug"},
-			{"title":` + jsonString(xssProbe) + `,"price":"1 EUR","imageUrl":"https://img.example.com/x.png","actionUrl":"https://shop.example.com/x"}]}`)}, true, nil
+			{"title":`+jsonString(xssProbe)+`,"price":"1 EUR","imageUrl":"https://img.example.com/x.png","actionUrl":"https://shop.example.com/x"}]}`)
 	case "buttons":
-		return messaging.HookAnswer{Content: "What next?", UI: []byte(`{"type":"buttons","items":[
+		return answer("What next?", `{"type":"buttons","items":[
 			{"label":"Confirm booking","action":"message","message":"confirm booking please"},
-			{"label":"Open site","action":"url","url":"https://shop.example.com/"}]}`)}, true, nil
+			{"label":"Open site","action":"url","url":"https://shop.example.com/"}]}`)
 	case "confirm booking please":
-		return messaging.HookAnswer{Content: "Booking confirmed"}, true, nil
+		return answer("Booking confirmed", "")
 	case "calendar":
-		return messaging.HookAnswer{Content: "Choose below", UI: []byte(`{"type":"iframe","url":"https://cal.example.com/book","height":300}`)}, true, nil
-	case "human":
-		return messaging.HookAnswer{Content: "Connecting you", Handoff: true}, true, nil
+		return answer("Choose below", `{"type":"iframe","url":"https://cal.example.com/book","height":300}`)
 	}
-	return messaging.HookAnswer{Content: "unknown: " + last}, true, nil
+	return answer("unknown: "+msg, "")
 }
 
 func jsonString(s string) string {
@@ -72,12 +55,32 @@ func jsonString(s string) string {
 }
 
 // TestWidgetRendersUIBlocksInBrowser runs the widget in headless Chromium,
-// framed by a merchant page, against a TurnHook answering with each ui
-// block type and a handoff.
+// framed by a merchant page, against a real skills webhook answering with
+// each ui block type, and a real handoff.
 func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
 	requireBrowser(t)
-	hook := &hookBlocks{}
-	_, base, w := listeningWidget(t, options{turnHook: hook})
+	s, base, w := listeningWidget(t, options{})
+	skills := newSkillsReceiver(t, skillsSecret, skillBlocks)
+	r := s.do("PUT", "/api/messaging/v1/skills", map[string]any{
+		"skillsEnabled": true, "skillsWebhookUrl": skills.URL, "skillsWebhookSecret": skillsSecret,
+		"skills": []any{map[string]any{"key": "demo", "label": "Demo", "keywords": []any{"slots", "products", "buttons", "confirm", "calendar"}}},
+	}, withKey(w.key))
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	inbox := newHandoffReceiver(t, handoffSecret)
+	r = s.do("PUT", "/api/messaging/v1/handoff", map[string]any{"handoffWebhookUrl": inbox.URL, "handoffWebhookSecret": handoffSecret}, withKey(w.key))
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	r = s.do("PATCH", "/api/messaging/v1/agents/"+defaultAgentID(t, s.agentList(w.key)), map[string]any{
+		"humanHandoffEnabled": true, "handoffUrls": []any{map[string]any{"label": "WhatsApp", "url": "https://wa.me/15551234567"}},
+	}, withKey(w.key))
+	require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+	saw := func() []string {
+		var out []string
+		for _, c := range skills.received() {
+			msg, _ := c.json["message"].(string)
+			out = append(out, msg)
+		}
+		return out
+	}
 
 	// /: the merchant page framing /inner (the snippet) and recording the
 	// handoff messages it receives.
@@ -90,7 +93,7 @@ func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
 			return
 		}
 		fmt.Fprint(rw, `<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>
-<script>window.addEventListener('message', function (e) { if (e.data && e.data.type === 'gellhub:handoff') window.__handoff = e.data; });</script>
+<script>window.__handoffs = 0; window.addEventListener('message', function (e) { if (e.data && e.data.type === 'gellhub:handoff') { window.__handoff = e.data; window.__handoffs++; } });</script>
 <iframe id="w" src="/inner" style="width:480px;height:720px;border:0"></iframe>
 </body></html>`)
 	}))
@@ -147,7 +150,7 @@ func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
 		eval(t, lastUI+`.querySelector('button').click()`)
 		waitReply(t, poll, sr, "Booking confirmed")
 		require.Equal(t, "confirm booking please", eval(t, `(function(){var b=`+sr+`.querySelectorAll('.b.u');return b[b.length-1].textContent})()`))
-		require.Contains(t, hook.saw(), "confirm booking please", "the hook saw the button's message")
+		require.Contains(t, saw(), "confirm booking please", "the webhook got the button's message")
 	})
 
 	t.Run("iframe", func(t *testing.T) {
@@ -161,16 +164,39 @@ func TestWidgetRendersUIBlocksInBrowser(t *testing.T) {
 		require.Equal(t, "undefined", eval(t, `typeof window.__pwned`))
 	})
 
+	// notices counts the handoff notices shown.
+	notices := `Array.prototype.filter.call(` + sr + `.querySelectorAll('.b.n'),function(b){return b.textContent.indexOf('asked to follow up')>=0}).length`
 	t.Run("handoff", func(t *testing.T) {
 		require.Equal(t, "undefined", eval(t, `typeof window.__handoff`))
-		say(t, "human", "Connecting you")
+		say(t, "human", "I've asked a member of the team to join this conversation. They will get back to you.")
 		poll(t, `window.__handoff`)
 		require.Equal(t, "gellhub:handoff", eval(t, `window.__handoff.type`))
 		require.Equal(t, w.embedID, eval(t, `window.__handoff.embedId`))
-		require.Contains(t, eval(t, sr+`.querySelector('.m').lastChild.textContent`), "asked to follow up")
+		require.Equal(t, "1", eval(t, notices))
+		require.Equal(t, "WhatsApp", eval(t, lastUI+`.querySelector('a.btn').textContent`))
+		require.Equal(t, "https://wa.me/15551234567", eval(t, lastUI+`.querySelector('a.btn').href`))
+		require.Equal(t, "handoff.requested", inbox.waitEvents(t, 1)[0].header.Get("X-GellHub-Event"))
 	})
 
-	require.Equal(t, []string{"slots", "products", "buttons", "confirm booking please", "calendar", "human"}, hook.saw())
+	t.Run("a person has the conversation", func(t *testing.T) {
+		bubbles := eval(t, sr+`.querySelectorAll('.b').length`)
+		eval(t, `(function(){var r=`+sr+`;r.querySelector('input').value='are you there?';r.querySelector('form').requestSubmit();return true})()`)
+		ev := inbox.waitEvents(t, 2)[1]
+		require.Equal(t, "handoff.message", ev.header.Get("X-GellHub-Event"))
+		require.Equal(t, "are you there?", ev.json["message"])
+		poll(t, `(function(){var r=`+sr+`;return !r.querySelector('form button').disabled&&!Array.prototype.some.call(r.querySelectorAll('.b.n'),function(b){return b.textContent==='\u2026'})})()`)
+		require.Equal(t, "are you there?", eval(t, `(function(){var b=`+sr+`.querySelectorAll('.b.u');return b[b.length-1].textContent})()`))
+		n, err := strconv.Atoi(bubbles)
+		require.NoError(t, err)
+		require.Equal(t, strconv.Itoa(n+1), eval(t, sr+`.querySelectorAll('.b').length`), "the visitor's bubble only: no empty reply, no second notice")
+		require.Equal(t, "1", eval(t, notices))
+		require.Equal(t, "1", eval(t, `window.__handoffs`), "the parent is told once")
+	})
+
+	require.Equal(t, []string{"slots", "products", "buttons", "confirm booking please", "calendar"}, saw())
+	for _, c := range skills.received() {
+		require.True(t, c.signed)
+	}
 	if err := b.ctx.Err(); errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("browser test timed out")
 	}

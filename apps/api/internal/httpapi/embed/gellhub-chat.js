@@ -11,7 +11,7 @@
   var ds = me.dataset, base = new URL(me.src, location.href).origin;
   var embedId = ds.embedId || '', page = ds.mode === 'page';
   var floating = !page && ds.launcher !== 'false';
-  var cfg = null, loading = null, isOpen = false, busy = false, failed = false;
+  var cfg = null, loading = null, isOpen = false, busy = false, failed = false, handedOff = false;
   var host, root, launcher, panel, log, form, input, send, note;
 
   function el(tag, cls, text) {
@@ -215,6 +215,7 @@
       wait.remove();
       if (x.r.status === 403 || x.r.status === 404) { unavailable(true); return; }
       if (!x.r.ok) { bubble('n', x.j.message || 'Something went wrong. Try again.'); return; }
+      // A conversation a person has taken over answers content "": no bubble.
       if (x.j.content) bubble('a', x.j.content);
       if (x.j.ui) renderUI(x.j.ui);
       if (x.j.handoff) handoff(x.j.handoffUrls);
@@ -223,7 +224,12 @@
       bubble('n', 'The chat could not be reached. Try again.');
     }).then(function () { busy = false; send.disabled = false; });
   }
+  // handoff shows the notice and the agent's links, and tells the parent
+  // page, once per page: every later turn of a handed-off conversation
+  // says handoff too.
   function handoff(links) {
+    if (handedOff) return;
+    handedOff = true;
     bubble('n', 'A member of the team has been asked to follow up.');
     var box = el('div', 'ui');
     box.style.color = panel.dataset.accent || '#0d9488';
