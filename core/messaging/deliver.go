@@ -281,6 +281,10 @@ func (s *Service) Deliveries(ctx context.Context, who core.Principal, q Deliveri
 		return DeliveriesPage{}, core.E(core.KindUnavailable, "webhook deliveries are not configured")
 	}
 	ds, err := s.cfg.Webhooks.Deliveries(ctx, pid, ports.DeliveryQuery{Limit: limit + 1, After: q.After, Event: q.Event})
+	if core.IsKind(err, core.KindInvalid) && q.After != "" {
+		// An unknown, purged or another profile's event id.
+		return DeliveriesPage{}, core.Invalid("cursor", "cursor must be the nextCursor of a previous page of these deliveries")
+	}
 	if err != nil {
 		return DeliveriesPage{}, core.Errorf("deliveries", err)
 	}

@@ -542,10 +542,16 @@ func TestDeliveries(t *testing.T) {
 	// or another profile's) is refused like a malformed one.
 	otherPage, err := f.svc.Deliveries(f.ctx, u.key, messaging.DeliveriesQuery{Limit: 1})
 	require.NoError(t, err)
-	_, err = f.svc.Deliveries(f.ctx, u.key, messaging.DeliveriesQuery{After: "evt_unknown"})
-	wantKind(t, err, core.KindInvalid, "")
-	_, err = f.svc.Deliveries(f.ctx, other.key, messaging.DeliveriesQuery{After: otherPage.Next})
-	wantKind(t, err, core.KindInvalid, "")
+	for _, c := range []struct {
+		who   core.Principal
+		after string
+	}{{u.key, "evt_unknown"}, {other.key, otherPage.Next}} {
+		_, err = f.svc.Deliveries(f.ctx, c.who, messaging.DeliveriesQuery{After: c.after})
+		wantKind(t, err, core.KindInvalid, "")
+		var e *core.Error
+		require.ErrorAs(t, err, &e)
+		require.Equal(t, "cursor", e.Detail, "the partner's parameter is named, not the store's")
+	}
 	_, err = f.svc.Deliveries(f.ctx, u.key, messaging.DeliveriesQuery{Limit: messaging.MaxDeliveriesPage})
 	require.NoError(t, err)
 	_, err = f.svc.Deliveries(f.ctx, u.drive, messaging.DeliveriesQuery{})

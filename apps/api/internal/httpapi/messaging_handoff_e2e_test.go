@@ -350,6 +350,9 @@ func TestMessagingHandoff(t *testing.T) {
 		}
 		s.do("GET", "/api/messaging/v1/handoff/deliveries?event=order.created", nil, auth).requireError(t, http.StatusBadRequest, "invalid_request", "event")
 		s.do("GET", "/api/messaging/v1/handoff/deliveries?cursor=a%20b", nil, auth).requireError(t, http.StatusBadRequest, "invalid_request", "cursor")
+		// A well-formed cursor that names no delivery of this account is
+		// refused under the parameter's name too.
+		s.do("GET", "/api/messaging/v1/handoff/deliveries?cursor=evt_unknown", nil, auth).requireError(t, http.StatusBadRequest, "invalid_request", "cursor")
 
 		// Handed back: the AI answers again, and charges.
 		r = s.do("POST", "/api/messaging/v1/conversations/"+convID+"/handback", nil, auth)
@@ -366,6 +369,9 @@ func TestMessagingHandoff(t *testing.T) {
 		require.Contains(t, m["content"], "9 euros")
 		require.Equal(t, 1.0, m["creditsCharged"])
 		require.NotContains(t, m, "handoff")
+		// An event would be stored with the turn (before the answer), so
+		// the log shows at once whether one was queued.
+		require.Len(t, s.deliveries(key, "")["deliveries"], 2, "no event for a bot turn")
 		require.Len(t, recv.received(), 2, "no event for a bot turn")
 
 		// Another account's conversation looks missing; so does a made-up one.
@@ -376,6 +382,8 @@ func TestMessagingHandoff(t *testing.T) {
 		s.do("POST", "/api/messaging/v1/conversations/"+convID+"/handback", nil, otherKey).requireError(t, http.StatusNotFound, "not_found", "")
 		s.do("GET", "/api/messaging/v1/conversations/conv_nope", nil, auth).requireError(t, http.StatusNotFound, "not_found", "")
 		require.Equal(t, []any{}, s.deliveries(otherKeyValue, "")["deliveries"])
+		s.do("GET", "/api/messaging/v1/handoff/deliveries?cursor="+url.QueryEscape(requested), nil, otherKey).
+			requireError(t, http.StatusBadRequest, "invalid_request", "cursor")
 		s.do("GET", "/api/messaging/v1/handoff", nil, withKey(f.a.apiKey)).requireError(t, http.StatusForbidden, "forbidden", "")
 
 		// The widget route: the same handoff for a visitor.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -246,13 +247,15 @@ func TestMessagingSkills(t *testing.T) {
 		require.Len(t, recv.received(), calls, "no keyword, no call")
 		require.Equal(t, 1.0, r.json(t)["creditsCharged"])
 
-		// The widget route renders the same ui.
+		// The widget route renders the same ui, for free too.
+		before = s.messagingUsage(w.a)["credits"]
 		r = s.do("POST", "/api/messaging/embed/v1/chat", widgetChat(w.embedID, "I want an appointment"), withHeader("Origin", shopOrigin))
 		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 		m = r.json(t)
 		require.Equal(t, "Available times tomorrow:", m["content"])
 		require.Equal(t, "slot_list", m["ui"].(map[string]any)["type"])
 		require.NotContains(t, m, "creditsCharged")
+		require.Equal(t, before, s.messagingUsage(w.a)["credits"], "a skill turn on the widget costs nothing")
 		call = recv.last(t)
 		require.Equal(t, "web", call.json["channel"])
 		require.Equal(t, "visitor-1", call.json["visitorId"])
@@ -276,6 +279,7 @@ func TestMessagingSkills(t *testing.T) {
 			{"plain http iframe", `{"version":1,"message":"Hi","ui":{"type":"iframe","url":"http://cal.example.com"}}`, http.StatusOK, "ui.url"},
 			{"redirect", `{}`, http.StatusFound, "302"},
 			{"server error", `{"version":1,"message":"Hi"}`, http.StatusInternalServerError, "500"},
+			{"over 64 KiB", `{"version":1,"message":"` + strings.Repeat("a", 64<<10) + `"}`, http.StatusOK, "64 KiB"},
 		} {
 			setAnswer(tc.answer)
 			answerMu.Lock()
@@ -298,9 +302,9 @@ func TestMessagingSkills(t *testing.T) {
 			require.NotEmpty(t, e["at"], tc.name)
 		}
 		st = s.skillsStatus(key)
-		require.Len(t, st["recentErrors"], 6)
+		require.Len(t, st["recentErrors"], 7)
 		require.NotEqual(t, st["lastCallAt"], nil)
-		require.Len(t, recv.received(), calls+1+6, "no redirect was followed")
+		require.Len(t, recv.received(), calls+1+7, "no redirect was followed")
 		for _, c := range recv.received() {
 			require.Equal(t, "/skills", c.path, "no redirect was followed")
 		}
@@ -387,7 +391,7 @@ func TestMessagingSkillsValidation(t *testing.T) {
 			{"too many skills", with("skills", tooMany), "skills"},
 			{"bad key", with("skills", []any{skill("Book Now", "book")}), "skills"},
 			{"enabled without skills", with("skills", []any{}), "skills"},
-			{"short secret", with("skillsWebhookSecret", "short"), "skillsWebhookSecret"},
+			{"short secret", with("skillsWebhookSecret", "fifteen-chars-1"), "skillsWebhookSecret"},
 			{"secret with spaces", with("skillsWebhookSecret", "a secret with spaces in it"), "skillsWebhookSecret"},
 			{"malformed", `{"skillsEnabled":`, "body"},
 		} {
@@ -397,7 +401,11 @@ func TestMessagingSkillsValidation(t *testing.T) {
 			}{{"/api/messaging/v1/skills", auth}, {"/api/messaging/skills-config", withSession(a.session)}} {
 				r := s.do("PUT", route.path, tc.body, route.auth)
 				r.requireError(t, http.StatusBadRequest, "invalid_request", tc.detail)
-				require.NotContains(t, string(r.body), "another-secret", tc.name)
+				secret := "another-secret"
+				if b, ok := tc.body.(map[string]any); ok && b["skillsWebhookSecret"] != nil {
+					secret = b["skillsWebhookSecret"].(string)
+				}
+				require.NotContains(t, string(r.body), secret, "%s: the secret sent is never echoed", tc.name)
 			}
 		}
 		require.Equal(t, string(saved), string(s.do("GET", "/api/messaging/v1/skills", nil, auth).body), "nothing changed")
