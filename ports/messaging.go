@@ -155,6 +155,18 @@ type WebhookStore interface {
 	// retention purge of every profile's deliveries. Concurrent purges
 	// delete each delivery once; a limit of 0 or less deletes nothing.
 	PurgeDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// StalledDeliveries lists the ids of up to limit pending deliveries
+	// whose NextAttemptAt is before before, oldest NextAttemptAt first
+	// (then by ID), starting after the delivery after (the last id of the
+	// previous page; "" from the oldest): the ones whose queued job may
+	// have been lost, to queue again. A delivery listed stays pending and
+	// due until it is attempted, so a caller that reads more than one page
+	// must page with after. The listing resumes from after's place as
+	// stored now: an after that is no longer pending (finished or purged
+	// since) lists nothing. It is not scoped to a profile. A limit of 0 or
+	// less lists nothing.
+	StalledDeliveries(ctx context.Context, before time.Time, after string, limit int) ([]string, error)
 }
 
 // DeliveryQuery pages WebhookStore.Deliveries.

@@ -207,3 +207,43 @@ func (s *Store) PurgeDeliveries(_ context.Context, before time.Time, limit int) 
 	}
 	return len(old), nil
 }
+
+// StalledDeliveries implements ports.WebhookStore.
+func (s *Store) StalledDeliveries(_ context.Context, before time.Time, after string, limit int) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit <= 0 {
+		return nil, nil
+	}
+	w := &s.messaging.webhooks
+	order := func(a, b core.WebhookDelivery) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), strings.Compare(a.ID, b.ID))
+	}
+	// A pending delivery without a NextAttemptAt is not due (the SQL
+	// stores' NULL compares as nothing).
+	pending := func(d core.WebhookDelivery) bool { return d.State == core.DeliveryPending && !d.NextAttemptAt.IsZero() }
+	var cursor *core.WebhookDelivery
+	if after != "" {
+		c, ok := w.deliveries[after]
+		if !ok || !pending(c) {
+			return nil, nil
+		}
+		cursor = &c
+	}
+	var due []core.WebhookDelivery
+	for _, d := range w.deliveries {
+		if pending(d) && d.NextAttemptAt.Before(before) && (cursor == nil || order(d, *cursor) > 0) {
+			due = append(due, d)
+		}
+	}
+	slices.SortFunc(due, order)
+	due = due[:min(len(due), limit)]
+	if len(due) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(due))
+	for i, d := range due {
+		ids[i] = d.ID
+	}
+	return ids, nil
+}

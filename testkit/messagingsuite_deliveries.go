@@ -111,10 +111,13 @@ func (r *EnqueueRecorder) Batches() [][]string {
 // the listing's order, paging, filter and scope, and the retention purge:
 // only finished deliveries updated before the cutoff go, with their
 // attempts, oldest first, whatever their profile, a batch at a time (also
-// with 8 purgers racing); pending ones stay whatever their age.
+// with 8 purgers racing); pending ones stay whatever their age. And the
+// sweep of stalled deliveries: only pending ones due before the cutoff are
+// listed, whatever their profile, oldest due first, paged by limit and
+// after.
 func RunWebhookStoreSuite(t *testing.T, open func(t *testing.T, enq *EnqueueRecorder) WebhookSuiteStore) {
 	t.Helper()
-	runSuite(t, slices.Concat(webhookCases, purgeCases), func(t *testing.T) *webhookFixture {
+	runSuite(t, slices.Concat(webhookCases, purgeCases, stalledCases), func(t *testing.T) *webhookFixture {
 		enq := &EnqueueRecorder{}
 		s := open(t, enq)
 		return &webhookFixture{

@@ -507,3 +507,53 @@ func (s *Store) PurgeDeliveries(ctx context.Context, before time.Time, limit int
 	}
 	return int(n), nil
 }
+
+// stalledDeliveriesSQL is StalledDeliveries' query: the ids of the
+// pending deliveries due before before, in (next_attempt_at, id) order,
+// after the pending delivery after when it is not "", at most limit. It
+// walks webhook_deliveries_pending_idx
+// (migrations/*/0010_webhook_stalled.sql), whose predicate it repeats word
+// for word, as SQLite uses a partial index only then; the cursor is
+// compared as a row value, which both databases read as a range of that
+// index. The cursor's place is read from its stored row, so the times
+// are compared as stored; a cursor that is not pending gives no row, and
+// the comparison with it is NULL: nothing is listed.
+func (s *Store) stalledDeliveriesSQL(before time.Time, after string, limit int) string {
+	if after == "" {
+		return s.db.QueryGen().FormatQuery(`SELECT id FROM webhook_deliveries
+			WHERE state = 'pending' AND next_attempt_at < ?
+			ORDER BY next_attempt_at, id
+			LIMIT ?`, before.UTC(), limit)
+	}
+	return s.db.QueryGen().FormatQuery(`SELECT id FROM webhook_deliveries
+		WHERE state = 'pending' AND next_attempt_at < ?
+			AND (next_attempt_at, id) > (SELECT c.next_attempt_at, c.id FROM webhook_deliveries AS c
+				WHERE c.id = ? AND c.state = 'pending')
+		ORDER BY next_attempt_at, id
+		LIMIT ?`, before.UTC(), after, limit)
+}
+
+// StalledDeliveries implements ports.WebhookStore in one query (see
+// stalledDeliveriesSQL). A limit of zero or less lists nothing.
+func (s *Store) StalledDeliveries(ctx context.Context, before time.Time, after string, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, s.stalledDeliveriesSQL(before, after, limit))
+	if err != nil {
+		return nil, s.fail(ctx, "stalled deliveries", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.fail(ctx, "stalled deliveries", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, "stalled deliveries", err)
+	}
+	return ids, nil
+}

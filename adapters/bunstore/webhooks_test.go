@@ -318,3 +318,88 @@ func TestPurgeDeliveriesPlanSQLite(t *testing.T) {
 		t.Errorf("the purge does not walk the finished deliveries' index:\n%s\n%s", q, p)
 	}
 }
+
+// TestStalledDeliveriesPlan checks on PostgreSQL, over 100,000
+// deliveries (mostly finished), that a page of the sweep, the first one
+// and one after a cursor, reads its rows off the partial index of pending
+// deliveries, without a sort or a scan of the table.
+func TestStalledDeliveriesPlan(t *testing.T) {
+	t.Parallel()
+	if testing.Short() && os.Getenv("CI") != "true" {
+		t.Skip("SKIP the sweep's plan: it seeds 100,000 deliveries, which -short leaves out (never skipped in CI)")
+	}
+	s := openPostgresOnly(t)
+	ctx := t.Context()
+	p := createProfile(t, s).ID
+	db := bunstore.RawDB(s)
+	_, err := db.ExecContext(ctx, `INSERT INTO webhook_deliveries
+			(id, profile_id, event, conversation_id, body, state, attempt_count, next_attempt_at, created_at, updated_at, delivered_at)
+		SELECT 'evt_' || lpad(i::text, 8, '0'), $1, 'handoff.message', 'conv_x', '\x7b7d'::bytea,
+			CASE WHEN i % 50 = 0 THEN 'pending' WHEN i % 7 = 0 THEN 'failed' ELSE 'delivered' END,
+			1, CASE WHEN i % 50 = 0 THEN ts + interval '5 minutes' END, ts, ts,
+			CASE WHEN i % 50 <> 0 AND i % 7 <> 0 THEN ts END
+		FROM generate_series(1, 100000) AS i,
+			LATERAL (SELECT $2::timestamptz + i * interval '1 minute') AS t(ts)`, p, msgTestTime)
+	if err != nil {
+		t.Fatalf("seed deliveries: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "ANALYZE webhook_deliveries"); err != nil {
+		t.Fatalf("ANALYZE: %v", err)
+	}
+	for _, before := range []time.Time{msgTestTime.Add(30 * 24 * time.Hour), msgTestTime.Add(365 * 24 * time.Hour)} {
+		for _, after := range []string{"", "evt_00001000"} {
+			q := bunstore.StalledDeliveriesSQL(s, before, after, 500)
+			plan := explain(t, s, q)
+			if !strings.Contains(plan, "webhook_deliveries_pending_idx") || strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") {
+				t.Errorf("the sweep does not walk the pending deliveries' index:\n%s\n%s", q, plan)
+			}
+		}
+	}
+	// The seed is what the plan was read on: page 2 follows page 1.
+	first, err := s.StalledDeliveries(ctx, msgTestTime.Add(365*24*time.Hour), "", 500)
+	if err != nil || len(first) != 500 || first[0] != "evt_00000050" {
+		t.Fatalf("StalledDeliveries = %d ids from %v, %v", len(first), first[:min(len(first), 1)], err)
+	}
+	next, err := s.StalledDeliveries(ctx, msgTestTime.Add(365*24*time.Hour), first[499], 500)
+	if err != nil || len(next) != 500 || next[0] != fmt.Sprintf("evt_%08d", 501*50) {
+		t.Fatalf("StalledDeliveries after %s = %d ids from %v, %v", first[499], len(next), next[:min(len(next), 1)], err)
+	}
+}
+
+// TestStalledDeliveriesPlanSQLite checks that SQLite reads a page of the
+// sweep off the partial index of pending deliveries too, without a sort,
+// the first one and one after a cursor.
+func TestStalledDeliveriesPlanSQLite(t *testing.T) {
+	t.Parallel()
+	s := buntest.OpenSQLite(t)
+	for _, after := range []string{"", "evt_x"} {
+		q := bunstore.StalledDeliveriesSQL(s, msgTestTime, after, 500)
+		p := explainSQLite(t, s, q)
+		if !strings.Contains(p, "INDEX webhook_deliveries_pending_idx") || strings.Contains(p, "TEMP B-TREE") || strings.Contains(p, "SCAN webhook_deliveries") {
+			t.Errorf("the sweep does not walk the pending deliveries' index:\n%s\n%s", q, p)
+		}
+	}
+}
+
+// explainSQLite returns SQLite's query plan of query, one step a line.
+func explainSQLite(t *testing.T, s *bunstore.Store, query string) string {
+	t.Helper()
+	rows, err := bunstore.RawDB(s).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
+}

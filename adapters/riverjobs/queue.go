@@ -17,8 +17,9 @@ type deliveryArgs struct {
 // Kind implements river.JobArgs.
 func (deliveryArgs) Kind() string { return JobKind }
 
-// Queue enqueues webhook delivery jobs in the caller's transactions. It
-// runs no job (see StartWorker) and is safe for concurrent use.
+// Queue enqueues webhook delivery jobs, in the caller's transactions
+// (EnqueueDeliveriesTx) or in its own (EnqueueDeliveries). It runs no job
+// (see StartWorker) and is safe for concurrent use.
 type Queue struct {
 	client *river.Client[*sql.Tx]
 	opts   river.InsertOpts
@@ -72,13 +73,49 @@ func (q *Queue) EnqueueDeliveriesTx(ctx context.Context, tx *sql.Tx, ids []strin
 	if tx == nil {
 		return errors.New("riverjobs: enqueue deliveries: nil transaction")
 	}
-	// River refuses a batch holding one unique job twice (SQLite) or
-	// fails the statement (PostgreSQL): repeats are dropped here.
+	params, err := q.params(ids)
+	if err != nil {
+		return err
+	}
+	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("riverjobs: enqueue deliveries: %w", err)
+	}
+	return nil
+}
+
+// EnqueueDeliveries enqueues one job per delivery id, as
+// EnqueueDeliveriesTx does, in a transaction of its own on the Queue's
+// database: for deliveries stored already, whose job may have been lost
+// (discarded after MaxAttempts handler errors, or deleted), such as the
+// sweep of stalled deliveries hands over. A delivery whose job still
+// exists (pending, running, waiting for a retry or a snooze, or completed
+// less than 24 hours ago: see the package documentation) gets no second
+// one, so ids whose job is merely late are harmless. No ids is a no-op;
+// an empty id is an error and enqueues none of them. On SQLite's single
+// connection the caller must hold no transaction of the same pool.
+func (q *Queue) EnqueueDeliveries(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	params, err := q.params(ids)
+	if err != nil {
+		return err
+	}
+	if _, err := q.client.InsertMany(ctx, params); err != nil {
+		return fmt.Errorf("riverjobs: enqueue deliveries: %w", err)
+	}
+	return nil
+}
+
+// params are the insert parameters of one unique job per id, repeats
+// dropped: River refuses a batch holding one unique job twice (SQLite) or
+// fails the statement (PostgreSQL). An empty id is an error.
+func (q *Queue) params(ids []string) ([]river.InsertManyParams, error) {
 	params := make([]river.InsertManyParams, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		if id == "" {
-			return errors.New("riverjobs: enqueue deliveries: empty delivery id")
+			return nil, errors.New("riverjobs: enqueue deliveries: empty delivery id")
 		}
 		if seen[id] {
 			continue
@@ -87,8 +124,5 @@ func (q *Queue) EnqueueDeliveriesTx(ctx context.Context, tx *sql.Tx, ids []strin
 		opts := q.opts
 		params = append(params, river.InsertManyParams{Args: deliveryArgs{DeliveryID: id}, InsertOpts: &opts})
 	}
-	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("riverjobs: enqueue deliveries: %w", err)
-	}
-	return nil
+	return params, nil
 }

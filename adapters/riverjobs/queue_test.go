@@ -3,6 +3,7 @@ package riverjobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -181,5 +182,82 @@ func TestEnqueueDeliveriesTx(t *testing.T) {
 		defer func() { _ = tx.Rollback() }()
 		require.ErrorContains(t, q.EnqueueDeliveriesTx(ctx, tx, []string{"d1", ""}), "empty delivery id")
 		require.ErrorContains(t, q.EnqueueDeliveriesTx(ctx, nil, []string{"d1"}), "nil transaction")
+	})
+}
+
+func TestEnqueueDeliveries(t *testing.T) {
+	t.Parallel()
+
+	t.Run("a_live_job_blocks_a_second_one_a_lost_one_does_not", func(t *testing.T) {
+		t.Parallel()
+		forEachDialect(t, func(t *testing.T, e testEnv) {
+			const queue = "requeue"
+			cfg := testConfig(queue)
+			cfg.MaxAttempts = 1 // one handler error discards the job
+			q := newQueue(t, e, cfg)
+			ctx := context.Background()
+			enqueue(t, e, q, true, "d-live", "d-lost")
+			// A delivery stored without its job: a job row deleted by hand.
+			_, err := e.db.ExecContext(ctx, "INSERT INTO deliveries (id) VALUES ('d-nojob')")
+			require.NoError(t, err)
+
+			// Before any worker runs: the available jobs block a second one.
+			require.NoError(t, q.EnqueueDeliveries(ctx, []string{"d-live", "d-lost"}))
+			require.Len(t, jobs(t, e, queue), 2)
+
+			var rec recorder
+			startWorker(t, e.source(), cfg, func(ctx context.Context, id string) (Outcome, error) {
+				n := rec.add("w", id)
+				switch {
+				case id == "d-live":
+					return Outcome{RetryIn: time.Hour}, nil // snoozed: waiting, still live
+				case id == "d-lost" && n == 1:
+					return Outcome{}, errors.New("database down")
+				}
+				if err := markHandled(ctx, e, id); err != nil {
+					return Outcome{}, err
+				}
+				return Outcome{Done: true}, nil
+			})
+			waitJobState(t, e, queue, "d-live", "scheduled")
+			waitJobState(t, e, queue, "d-lost", "discarded")
+
+			require.NoError(t, q.EnqueueDeliveries(ctx, []string{"d-live", "d-lost", "d-nojob", "d-lost"}))
+			waitFor(t, "the new jobs of d-lost and d-nojob to run", func() bool {
+				return handledCount(t, e, "d-lost") == 1 && handledCount(t, e, "d-nojob") == 1
+			})
+			states := func() map[string][]string {
+				out := map[string][]string{}
+				for _, j := range jobs(t, e, queue) {
+					out[j.DeliveryID] = append(out[j.DeliveryID], j.State)
+				}
+				return out
+			}
+			waitFor(t, "the new jobs to complete", func() bool {
+				s := states()
+				return len(s["d-lost"]) == 2 && s["d-lost"][1] == "completed" && len(s["d-nojob"]) == 1 && s["d-nojob"][0] == "completed"
+			})
+			require.Equal(t, map[string][]string{
+				"d-live":  {"scheduled"},              // no second job
+				"d-lost":  {"discarded", "completed"}, // a new job, run
+				"d-nojob": {"completed"},
+			}, states())
+			require.Len(t, rec.of("d-live"), 1, "the live job was not run again")
+			require.Len(t, rec.of("d-lost"), 2)
+
+			// Completed jobs block a new one too (for River's 24 h).
+			require.NoError(t, q.EnqueueDeliveries(ctx, []string{"d-lost", "d-nojob"}))
+			require.Len(t, jobs(t, e, queue), 4)
+		})
+	})
+
+	t.Run("no_ids_is_a_no_op_and_an_empty_id_enqueues_nothing", func(t *testing.T) {
+		t.Parallel()
+		e := sqliteEnv(t)
+		q := newQueue(t, e, testConfig("requeue-edge"))
+		ctx := context.Background()
+		require.NoError(t, q.EnqueueDeliveries(ctx, nil))
+		require.ErrorContains(t, q.EnqueueDeliveries(ctx, []string{"d1", ""}), "empty delivery id")
+		require.Empty(t, jobs(t, e, "requeue-edge"))
 	})
 }

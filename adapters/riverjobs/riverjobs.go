@@ -17,7 +17,9 @@
 //     handler wants, whatever MaxAttempts is;
 //   - a handler error (the database is down, say) is retried by River with
 //     its own backoff (about attempt⁴ seconds, ±10 %), at most MaxAttempts
-//     times in all, after which the job is discarded.
+//     times in all, after which the job is discarded (gellhub's
+//     webhooks.requeue_stalled job queues a delivery still pending an hour
+//     past its next attempt again, through Queue.EnqueueDeliveries).
 //
 // A worker that dies while a job runs leaves it "running"; the River leader
 // (one of the running workers, elected) rescues it once it has run for

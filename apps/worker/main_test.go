@@ -21,6 +21,7 @@ func TestWorkerRunsItsJobsAndStops(t *testing.T) {
 		require.Contains(t, jobs, "sessions.purge_expired")
 		require.Contains(t, jobs, "billing.retry_events")
 		require.Contains(t, jobs, "webhooks.purge_deliveries")
+		require.Contains(t, jobs, "webhooks.requeue_stalled")
 	case err := <-done:
 		t.Fatalf("worker stopped early: %v", err)
 	case <-time.After(60 * time.Second):

@@ -335,3 +335,55 @@ func (s *Service) PurgeDeliveries(ctx context.Context) (int, error) {
 		}
 	}
 }
+
+// StalledAfter is how long past its NextAttemptAt a pending handoff event
+// must be before RequeueStalledDeliveries queues it again. A live job is
+// never that late: the worker snoozes a job until the event's
+// NextAttemptAt, so it comes due then and runs within seconds, and a job
+// whose worker died is rescued after GELLHUB_JOB_RESCUE_AFTER (default
+// 5 min) plus River's 30 s check. An hour late means the job is gone:
+// River discarded it after its last attempt (a database down for weeks,
+// a bug) or its row was deleted. A job merely later than that (a rescue
+// delay set longer, River's own backoff after handler errors) is no harm
+// either: the queue inserts no second job while one exists.
+const StalledAfter = time.Hour
+
+// requeueBatch is how many stalled events one store call of
+// RequeueStalledDeliveries lists, and one Requeue call queues, at most.
+const requeueBatch = 500
+
+// RequeueStalledDeliveries queues again every profile's pending handoff
+// events due more than StalledAfter ago, whose jobs were lost, oldest due
+// first, in batches of 500 (one store page and one Config.Requeue call
+// each) until a page comes back short or ctx ends, and returns how many
+// it handed over. The queue skips an event whose job still exists, so the
+// count may include events that were only late. A worker runs it
+// periodically; concurrent runs are harmless for the same reason.
+// Without Config.Requeue or a webhook store nothing is requeued.
+func (s *Service) RequeueStalledDeliveries(ctx context.Context) (int, error) {
+	if s.cfg.Requeue == nil || s.cfg.Webhooks == nil {
+		return 0, nil
+	}
+	cutoff := s.now().Add(-StalledAfter)
+	n, after := 0, ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, core.Errorf("requeue stalled deliveries", err)
+		}
+		ids, err := s.cfg.Webhooks.StalledDeliveries(ctx, cutoff, after, requeueBatch)
+		if err != nil {
+			return n, core.Errorf("requeue stalled deliveries", err)
+		}
+		if len(ids) == 0 {
+			return n, nil
+		}
+		if err := s.cfg.Requeue(ctx, ids); err != nil {
+			return n, core.Errorf("requeue stalled deliveries", err)
+		}
+		n += len(ids)
+		if len(ids) < requeueBatch {
+			return n, nil
+		}
+		after = ids[len(ids)-1]
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -765,5 +766,278 @@ func TestPurgeDeliveries(t *testing.T) {
 		n, err := f.svc.PurgeDeliveries(f.ctx)
 		require.NoError(t, err)
 		require.Zero(t, n)
+	})
+}
+
+// stalledWebhooks wraps the store's WebhookStore and records the sweep's
+// store calls; fail, when set, may fail call i (from 1) before it reaches
+// the store.
+type stalledWebhooks struct {
+	*testkit.Store
+	mu    sync.Mutex
+	calls []stalledCall
+	fail  func(i int) error
+}
+
+// stalledCall is one StalledDeliveries call.
+type stalledCall struct {
+	before time.Time
+	after  string
+	limit  int
+}
+
+func (w *stalledWebhooks) StalledDeliveries(ctx context.Context, before time.Time, after string, limit int) ([]string, error) {
+	w.mu.Lock()
+	w.calls = append(w.calls, stalledCall{before, after, limit})
+	i := len(w.calls)
+	w.mu.Unlock()
+	if w.fail != nil {
+		if err := w.fail(i); err != nil {
+			return nil, err
+		}
+	}
+	return w.Store.StalledDeliveries(ctx, before, after, limit)
+}
+
+// requeues records Config.Requeue's batches; fail, when set, may fail
+// batch i (from 1), which is then not recorded.
+type requeues struct {
+	mu      sync.Mutex
+	batches [][]string
+	fail    func(i int) error
+	after   func(i int)
+}
+
+func (r *requeues) requeue(_ context.Context, ids []string) error {
+	r.mu.Lock()
+	i := len(r.batches) + 1
+	r.mu.Unlock()
+	if r.fail != nil {
+		if err := r.fail(i); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.batches = append(r.batches, slices.Clone(ids))
+	r.mu.Unlock()
+	if r.after != nil {
+		r.after(i)
+	}
+	return nil
+}
+
+// ids returns every id handed over, in order.
+func (r *requeues) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Concat(r.batches...)
+}
+
+// sizes returns the batches' sizes.
+func (r *requeues) sizes() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]int, len(r.batches))
+	for i, b := range r.batches {
+		out[i] = len(b)
+	}
+	return out
+}
+
+// pendingEvents stores n handoff events of u, never attempted, due at at
+// (their turn's time), and returns their ids.
+func (f *fixture) pendingEvents(t *testing.T, u user, n int, at time.Time) []string {
+	t.Helper()
+	tr := ports.ChatTurn{
+		ProfileID: u.profileID, ConversationID: f.newID(t, "conv"), Ref: "seed-" + rand.Text()[:8], Channel: "api",
+		AgentID: f.newID(t, "agt"), At: at,
+		Messages: []core.ConversationMessage{{ID: f.newID(t, "cmsg"), Role: core.RoleUser, Content: "a person please", CreatedAt: at}},
+	}
+	ids := make([]string, n)
+	for i := range n {
+		ids[i] = f.newID(t, "evt")
+		tr.Deliveries = append(tr.Deliveries, core.WebhookDelivery{ID: ids[i], Event: core.EventHandoffMessage, Body: []byte(`{}`)})
+	}
+	_, err := f.store.RecordTurn(f.ctx, tr)
+	require.NoError(t, err)
+	slices.Sort(ids) // due together: listed by id
+	return ids
+}
+
+// sweeper sets f's webhook store to a recording wrapper and its Requeue
+// to r's, and rebuilds the service.
+func (f *fixture) sweeper(r *requeues) *stalledWebhooks {
+	w := &stalledWebhooks{Store: f.store}
+	f.cfg.Webhooks, f.cfg.Requeue = w, r.requeue
+	f.rebuild()
+	return w
+}
+
+func TestRequeueStalledDeliveries(t *testing.T) {
+	t.Parallel()
+
+	t.Run("events_due_more_than_an_hour_ago_are_handed_over_oldest_first_in_batches_of_500", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		a, b := f.register(t), f.register(t)
+		oldest := f.pendingEvents(t, b, 300, start)
+		older := f.pendingEvents(t, a, 700, start.Add(10*time.Minute))
+		f.finishedEvents(t, a, 20, start) // finished: never
+		recent := f.pendingEvents(t, b, 4, start.Add(90*time.Minute))
+		var r requeues
+		w := f.sweeper(&r)
+
+		// The older ones are due exactly StalledAfter ago.
+		f.clock.Advance(start.Add(10 * time.Minute).Add(messaging.StalledAfter).Sub(f.clock.Now()))
+		n, err := f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Equal(t, 300, n, "due exactly StalledAfter ago is not stalled yet")
+		require.Equal(t, oldest, r.ids())
+
+		f.clock.Advance(time.Microsecond)
+		r = requeues{}
+		w.calls = nil
+		n, err = f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1000, n)
+		require.Equal(t, []int{500, 500}, r.sizes())
+		require.Equal(t, slices.Concat(oldest, older), r.ids(), "oldest due first, whatever the profile, each once")
+		cutoff := f.clock.Now().Add(-messaging.StalledAfter)
+		require.Equal(t, []stalledCall{
+			{cutoff, "", 500}, {cutoff, r.ids()[499], 500}, {cutoff, r.ids()[999], 500},
+		}, w.calls, "paged with after: an exact multiple of 500 ends on an empty page, which hands nothing over")
+
+		// Later the recent ones are stalled too: a run lists everything
+		// again (whether a job still exists is the queue's business).
+		f.clock.Advance(2 * time.Hour)
+		r = requeues{}
+		n, err = f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1004, n)
+		require.Equal(t, []int{500, 500, 4}, r.sizes())
+		require.Equal(t, slices.Concat(oldest, older, recent), r.ids())
+	})
+
+	t.Run("an_event_attempted_since_waits_for_its_next_attempt", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		_, d := f.handoffEvent(t)
+		var r requeues
+		f.sweeper(&r)
+		f.clock.Advance(2 * time.Hour)
+		n, err := f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "its job never ran")
+		require.Equal(t, []string{d.ID}, r.ids())
+
+		// The requeued job runs: the attempt fails, and the event waits
+		// for its retry (5 s, ±10 %).
+		f.sender.answer(webhookAnswer{status: 500})
+		out, err := f.svc.Deliver(f.ctx, d.ID)
+		require.NoError(t, err)
+		require.False(t, out.Done)
+		r = requeues{}
+		f.clock.Advance(out.RetryIn + messaging.StalledAfter)
+		n, err = f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "due exactly StalledAfter ago")
+		require.Empty(t, r.ids(), "an empty page hands nothing over")
+		f.clock.Advance(time.Second)
+		n, err = f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n, "its retry never came")
+
+		// Delivered: never again.
+		f.sender.answer(webhookAnswer{status: 204})
+		out, err = f.svc.Deliver(f.ctx, d.ID)
+		require.NoError(t, err)
+		require.True(t, out.Done)
+		f.clock.Advance(24 * time.Hour)
+		r = requeues{}
+		n, err = f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		require.Empty(t, r.ids())
+	})
+
+	t.Run("a_requeue_failure_is_returned_with_the_count_so_far", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		u := f.register(t)
+		ids := f.pendingEvents(t, u, 1200, start)
+		down := core.Unavailable("job queue", errors.New("connection refused"))
+		r := requeues{fail: func(i int) error {
+			if i == 2 {
+				return down
+			}
+			return nil
+		}}
+		w := f.sweeper(&r)
+		f.clock.Advance(2 * time.Hour)
+		n, err := f.svc.RequeueStalledDeliveries(f.ctx)
+		wantKind(t, err, core.KindUnavailable, "")
+		require.Equal(t, 500, n)
+		require.Equal(t, ids[:500], r.ids())
+		require.Len(t, w.calls, 2, "the sweep stopped at the failure")
+	})
+
+	t.Run("a_store_failure_is_returned_with_the_count_so_far", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		u := f.register(t)
+		ids := f.pendingEvents(t, u, 1200, start)
+		var r requeues
+		w := f.sweeper(&r)
+		down := core.Unavailable("database", errors.New("connection refused"))
+		w.fail = func(i int) error {
+			if i == 2 {
+				return down
+			}
+			return nil
+		}
+		f.clock.Advance(2 * time.Hour)
+		n, err := f.svc.RequeueStalledDeliveries(f.ctx)
+		wantKind(t, err, core.KindUnavailable, "")
+		require.Equal(t, 500, n)
+		require.Equal(t, ids[:500], r.ids())
+	})
+
+	t.Run("ctx_ending_stops_between_batches", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		u := f.register(t)
+		f.pendingEvents(t, u, 1200, start)
+		ctx, cancel := context.WithCancel(f.ctx)
+		defer cancel()
+		r := requeues{after: func(int) { cancel() }}
+		w := f.sweeper(&r)
+		f.clock.Advance(2 * time.Hour)
+		n, err := f.svc.RequeueStalledDeliveries(ctx)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Equal(t, 500, n, "the batch handed over is counted")
+		require.Len(t, w.calls, 1)
+	})
+
+	t.Run("without_requeue_or_a_webhook_store_nothing_is_requeued", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		u := f.register(t)
+		f.pendingEvents(t, u, 3, start)
+		f.clock.Advance(2 * time.Hour)
+		w := &stalledWebhooks{Store: f.store}
+		f.cfg.Webhooks = w
+		f.rebuild()
+		n, err := f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		require.Empty(t, w.calls)
+
+		var r requeues
+		f.cfg.Webhooks, f.cfg.Requeue = nil, r.requeue
+		f.rebuild()
+		n, err = f.svc.RequeueStalledDeliveries(f.ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		require.Empty(t, r.ids())
 	})
 }

@@ -22,7 +22,8 @@
 // Only engine turns cost credits (CreditsPerTurn). Webhook events are
 // stored and queued in the transaction that stores their turn
 // (ports.ChatTurn.Deliveries), and delivered by the worker through
-// Deliver, with retries on DefaultRetrySchedule.
+// Deliver, with retries on DefaultRetrySchedule; RequeueStalledDeliveries
+// queues again the pending ones whose job was lost.
 //
 // Agent, knowledge, embed and webhook configuration changes run inside
 // ports.MessagingStore.UpdateMessaging, which serialises one profile's
@@ -76,7 +77,7 @@ var DefaultRetrySchedule = []time.Duration{
 // Config wires a Service. Store, Keys, Accounts, Engine, Clock, Random and
 // BaseURL are required; so are Sender (skill calls, handoff deliveries)
 // and Webhooks (handoff events) where skills and handoff are used.
-// Limiter is optional.
+// Limiter and Requeue are optional.
 type Config struct {
 	Store    ports.MessagingStore
 	Keys     ports.AccountStore // the msg_ key's rotation and display
@@ -91,10 +92,14 @@ type Config struct {
 	// event gets len(RetrySchedule)+1 attempts. nil is
 	// DefaultRetrySchedule.
 	RetrySchedule []time.Duration
-	Limiter       ports.RateLimiter // nil: the public widget is not rate limited
-	Clock         ports.Clock
-	Random        io.Reader
-	BaseURL       string // gellhub's public URL, without a trailing slash
+	// Requeue queues the delivery of stored events again (the queue's
+	// unique insert: an event whose job still exists gets no second one),
+	// for RequeueStalledDeliveries. nil disables the sweep.
+	Requeue func(ctx context.Context, ids []string) error
+	Limiter ports.RateLimiter // nil: the public widget is not rate limited
+	Clock   ports.Clock
+	Random  io.Reader
+	BaseURL string // gellhub's public URL, without a trailing slash
 }
 
 // Service runs the Messaging use cases.

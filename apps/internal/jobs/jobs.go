@@ -10,7 +10,8 @@
 // dead. Outgoing webhook deliveries are not jobs of this package: they
 // are queued in the transaction of the change that causes them
 // (adapters/riverjobs); webhooks.purge_deliveries deletes them once they
-// have been finished for messaging.DeliveryRetention.
+// have been finished for messaging.DeliveryRetention, and
+// webhooks.requeue_stalled queues again those whose job was lost.
 package jobs
 
 import (
@@ -199,24 +200,51 @@ func Billing(log *slog.Logger, svc *billing.Service) []Job {
 // with the rest.
 const MessagingPurgeTimeout = 5 * time.Minute
 
-// Messaging returns Messaging's periodic job: the retention purge of
+// MessagingRequeueEvery is how often webhooks.requeue_stalled looks for
+// stalled handoff events, and MessagingRequeueTimeout how long one run
+// may take: a run cut short has handed over whole batches, and the next
+// one goes through the rest.
+const (
+	MessagingRequeueEvery   = 10 * time.Minute
+	MessagingRequeueTimeout = 2 * time.Minute
+)
+
+// Messaging returns Messaging's periodic jobs: the retention purge of
 // handoff webhook events (and their attempts) finished more than
-// messaging.DeliveryRetention ago; pending events are never purged. The
-// events themselves are delivered by the queue's workers, not by a job.
+// messaging.DeliveryRetention ago (pending events are never purged), and
+// the sweep that queues again the pending events whose job was lost
+// (messaging.RequeueStalledDeliveries: due more than
+// messaging.StalledAfter ago). It logs at Warn when it finds any, as a
+// lost or very late job is a fault worth a look. The events themselves
+// are delivered by the queue's workers, not by a job.
 func Messaging(log *slog.Logger, svc *messaging.Service) []Job {
 	if svc == nil {
 		return nil
 	}
-	return []Job{{
-		Name:    "webhooks.purge_deliveries",
-		Every:   time.Hour,
-		Timeout: MessagingPurgeTimeout,
-		Run: func(ctx context.Context) error {
-			n, err := svc.PurgeDeliveries(ctx)
-			if n > 0 {
-				log.Info("purged finished webhook deliveries", "count", n)
-			}
-			return err
+	return []Job{
+		{
+			Name:    "webhooks.purge_deliveries",
+			Every:   time.Hour,
+			Timeout: MessagingPurgeTimeout,
+			Run: func(ctx context.Context) error {
+				n, err := svc.PurgeDeliveries(ctx)
+				if n > 0 {
+					log.Info("purged finished webhook deliveries", "count", n)
+				}
+				return err
+			},
 		},
-	}}
+		{
+			Name:    "webhooks.requeue_stalled",
+			Every:   MessagingRequeueEvery,
+			Timeout: MessagingRequeueTimeout,
+			Run: func(ctx context.Context) error {
+				n, err := svc.RequeueStalledDeliveries(ctx)
+				if n > 0 {
+					log.Warn("re-enqueued stalled webhook deliveries", "count", n)
+				}
+				return err
+			},
+		},
+	}
 }

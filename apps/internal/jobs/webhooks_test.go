@@ -3,8 +3,11 @@ package jobs
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,21 +45,19 @@ func TestMessagingPurgesFinishedDeliveries(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	svc := messaging.New(messaging.Config{Store: store, Webhooks: store, Clock: clock})
-	js := Messaging(log, svc)
-	require.Len(t, js, 1)
-	require.Equal(t, "webhooks.purge_deliveries", js[0].Name)
-	require.Equal(t, time.Hour, js[0].Every)
-	require.Equal(t, 5*time.Minute, js[0].Timeout)
+	purge := jobNamed(t, Messaging(log, svc), "webhooks.purge_deliveries")
+	require.Equal(t, time.Hour, purge.Every)
+	require.Equal(t, 5*time.Minute, purge.Timeout)
 
 	// Not old enough yet: nothing goes, and nothing is logged.
 	clock.Advance(messaging.DeliveryRetention - time.Minute)
-	require.NoError(t, js[0].Run(ctx))
+	require.NoError(t, purge.Run(ctx))
 	_, err = store.Delivery(ctx, "evt_done")
 	require.NoError(t, err)
 	require.Empty(t, logs.String())
 
 	clock.Advance(time.Hour)
-	require.NoError(t, js[0].Run(ctx))
+	require.NoError(t, purge.Run(ctx))
 	_, err = store.Delivery(ctx, "evt_done")
 	require.True(t, core.IsKind(err, core.KindNotFound), "the finished delivery is purged: %v", err)
 	_, err = store.Delivery(ctx, "evt_pending")
@@ -64,4 +65,78 @@ func TestMessagingPurgesFinishedDeliveries(t *testing.T) {
 	require.Contains(t, logs.String(), "level=INFO")
 	require.Contains(t, logs.String(), "count=1")
 	require.Equal(t, 1, strings.Count(logs.String(), "\n"), "one line: %s", logs.String())
+}
+
+// jobNamed returns the job of js called name.
+func jobNamed(t *testing.T, js []Job, name string) Job {
+	t.Helper()
+	var names []string
+	for _, j := range js {
+		if j.Name == name {
+			return j
+		}
+		names = append(names, j.Name)
+	}
+	t.Fatalf("no job %s among %v", name, names)
+	return Job{}
+}
+
+func TestMessagingRequeuesStalledDeliveries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := testkit.NewStore()
+	store.SetEnqueuer(func([]string) {})
+	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	now := clock.Now()
+	require.NoError(t, store.CreateAccount(ctx, core.Account{Profile: core.Profile{ID: "p", Email: "p@example.com", EmailNormalized: "p@example.com"}}))
+	_, err := store.RecordTurn(ctx, ports.ChatTurn{
+		ProfileID: "p", ConversationID: "conv_1", Ref: "thread", Channel: "api", AgentID: "agt_1", At: now,
+		Messages: []core.ConversationMessage{{ID: "cmsg_1", Role: core.RoleUser, Content: "a person please", CreatedAt: now}},
+		Deliveries: []core.WebhookDelivery{
+			{ID: "evt_lost", Event: core.EventHandoffRequested, Body: []byte(`{}`)},
+			{ID: "evt_done", Event: core.EventHandoffMessage, Body: []byte(`{}`)},
+		},
+	})
+	require.NoError(t, err)
+	done, err := store.Delivery(ctx, "evt_done")
+	require.NoError(t, err)
+	done.State, done.AttemptCount, done.NextAttemptAt, done.DeliveredAt, done.UpdatedAt = core.DeliveryDelivered, 1, time.Time{}, now, now
+	require.NoError(t, store.RecordAttempt(ctx, done, core.WebhookAttempt{N: 1, At: now, URL: "https://hooks.example.com/", StatusCode: 204}))
+
+	var mu sync.Mutex
+	var requeued [][]string
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	svc := messaging.New(messaging.Config{Store: store, Webhooks: store, Clock: clock, Requeue: func(_ context.Context, ids []string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		requeued = append(requeued, slices.Clone(ids))
+		return nil
+	}})
+	sweep := jobNamed(t, Messaging(log, svc), "webhooks.requeue_stalled")
+	require.Equal(t, 10*time.Minute, sweep.Every)
+	require.Equal(t, 2*time.Minute, sweep.Timeout)
+
+	// Not late enough yet: nothing is handed over, and nothing is logged.
+	clock.Advance(messaging.StalledAfter)
+	require.NoError(t, sweep.Run(ctx))
+	require.Empty(t, requeued)
+	require.Empty(t, logs.String())
+
+	clock.Advance(time.Second)
+	require.NoError(t, sweep.Run(ctx))
+	require.Equal(t, [][]string{{"evt_lost"}}, requeued, "the pending delivery only")
+	require.Contains(t, logs.String(), "level=WARN")
+	require.Contains(t, logs.String(), "re-enqueued stalled webhook deliveries")
+	require.Contains(t, logs.String(), "count=1")
+	require.Equal(t, 1, strings.Count(logs.String(), "\n"), "one line: %s", logs.String())
+
+	// A failing queue fails the run (the runner logs it), and logs no
+	// count.
+	logs.Reset()
+	down := errors.New("queue down")
+	svc = messaging.New(messaging.Config{Store: store, Webhooks: store, Clock: clock, Requeue: func(context.Context, []string) error { return down }})
+	err = jobNamed(t, Messaging(log, svc), "webhooks.requeue_stalled").Run(ctx)
+	require.ErrorIs(t, err, down)
+	require.Empty(t, logs.String())
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gellhub/gellhub/adapters/inproc"
 	"github.com/gellhub/gellhub/adapters/localblob"
 	"github.com/gellhub/gellhub/adapters/redisstore"
+	"github.com/gellhub/gellhub/adapters/riverjobs"
 	"github.com/gellhub/gellhub/apps/internal/config"
 	"github.com/gellhub/gellhub/core/accounts"
 	"github.com/gellhub/gellhub/core/billing"
@@ -65,6 +66,7 @@ type Platform struct {
 	Billing   *billing.Service
 	Engine    ports.Engine        // Messaging's AI engine
 	Sender    ports.WebhookSender // skill calls and handoff events
+	Queue     *riverjobs.Queue    // webhook delivery jobs
 	Messaging *messaging.Service
 	Checks    []Check
 
@@ -164,8 +166,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *Platform
 	}
 	p.Messaging = messaging.New(messaging.Config{
 		Store: p.Store, Keys: p.Store, Accounts: p.Accounts, Engine: p.Engine, Limiter: p.Limiter,
-		Sender: p.Sender, Webhooks: p.Store, AllowPrivateWebhooks: cfg.WebhookAllowPrivate,
-		Clock: p.Clock, Random: rand.Reader, BaseURL: cfg.BaseURL,
+		Sender: p.Sender, Webhooks: p.Store, Requeue: p.Queue.EnqueueDeliveries,
+		AllowPrivateWebhooks: cfg.WebhookAllowPrivate, Clock: p.Clock, Random: rand.Reader, BaseURL: cfg.BaseURL,
 	})
 	return p, nil
 }

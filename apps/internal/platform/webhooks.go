@@ -10,10 +10,12 @@ import (
 	"github.com/gellhub/gellhub/apps/internal/config"
 )
 
-// openWebhooks builds the outgoing webhook sender and the delivery queue:
-// River's tables are migrated next to gellhub's, and the store enqueues
-// each webhook event in the transaction that creates it. Private targets
-// (GELLHUB_WEBHOOK_ALLOW_PRIVATE) are announced loudly.
+// openWebhooks builds the outgoing webhook sender and the delivery queue
+// (p.Queue): River's tables are migrated next to gellhub's, and the store
+// enqueues each webhook event in the transaction that creates it; the
+// sweep of stalled deliveries queues again, through the same queue, those
+// whose job was lost. Private targets (GELLHUB_WEBHOOK_ALLOW_PRIVATE) are
+// announced loudly.
 func (p *Platform) openWebhooks(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	p.Sender = webhook.New(webhook.Config{AllowPrivate: cfg.WebhookAllowPrivate})
 	if cfg.WebhookAllowPrivate {
@@ -29,6 +31,7 @@ func (p *Platform) openWebhooks(ctx context.Context, cfg config.Config, log *slo
 		return fmt.Errorf("job queue: %w", err)
 	}
 	p.Store.SetEnqueuer(q)
+	p.Queue = q
 	return nil
 }
 
