@@ -203,7 +203,18 @@ func (s *Service) runTurnOnce(ctx context.Context, t turn) (ChatReply, error) {
 		convID = conv.ID
 	}
 	if !conv.HandedOffAt.IsZero() {
-		return s.personTurn(ctx, t, agent, convID)
+		hookURL, err := s.handoffURL(ctx, t.profileID)
+		if err != nil {
+			return ChatReply{}, err
+		}
+		if hookURL != "" {
+			return s.personTurn(ctx, t, agent, convID)
+		}
+		// The partner removed its inbox: nobody can take the
+		// conversation over any more, so the bot has it again.
+		if _, err := s.cfg.Store.HandBack(ctx, t.profileID, convID, s.now()); err != nil {
+			return ChatReply{}, core.Errorf("hand back", err)
+		}
 	}
 	if agent.HumanHandoffEnabled {
 		if lang, ok := detectHandoff(t.messages[len(t.messages)-1].Content); ok {

@@ -209,20 +209,15 @@ func (s *Service) handoffTurn(ctx context.Context, t turn, agent core.Agent, con
 
 // personTurn stores a visitor's message in a conversation a person has:
 // the bot says nothing, costs nothing, and the message goes to the
-// handoff webhook (handoff.message) when the profile has one.
+// profile's handoff webhook, which the caller checked is set, as
+// handoff.message.
 func (s *Service) personTurn(ctx context.Context, t turn, agent core.Agent, convID string) (ChatReply, error) {
-	hookURL, err := s.handoffURL(ctx, t.profileID)
+	r := recorded{at: s.now()}
+	d, err := s.handoffDelivery(t, agent, convID, core.EventHandoffMessage, r.at)
 	if err != nil {
 		return ChatReply{}, err
 	}
-	r := recorded{at: s.now()}
-	if hookURL != "" {
-		d, err := s.handoffDelivery(t, agent, convID, core.EventHandoffMessage, r.at)
-		if err != nil {
-			return ChatReply{}, err
-		}
-		r.deliveries = []core.WebhookDelivery{d}
-	}
+	r.deliveries = []core.WebhookDelivery{d}
 	conv, err := s.record(ctx, t, agent, convID, r)
 	if err != nil {
 		return ChatReply{}, err

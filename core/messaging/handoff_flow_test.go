@@ -184,6 +184,30 @@ func TestHandoffFlow(t *testing.T) {
 		require.Equal(t, core.EventHandoffRequested, f.delivery(t, f.queuedIDs()[3]).Event)
 	})
 
+	t.Run("removing_the_handoff_webhook_gives_handed_off_conversations_back_to_the_bot", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t)
+		u, _ := f.handoffMerchant(t, 5)
+		in := messaging.ChatInput{ConversationRef: "whatsapp:+15557654321", Messages: userMsg("I want to talk to a human")}
+		r, err := f.svc.Chat(f.ctx, u.key, in)
+		require.NoError(t, err)
+		require.True(t, r.Handoff)
+		conv := r.ConversationID
+		require.False(t, f.conversation(t, u, conv).HandedOffAt.IsZero())
+		_, err = f.svc.PutHandoff(f.ctx, u.key, messaging.HandoffInput{WebhookURL: ""})
+		require.NoError(t, err)
+
+		f.clock.Advance(time.Minute)
+		r, err = f.svc.Chat(f.ctx, u.key, messaging.ChatInput{ConversationRef: in.ConversationRef, Messages: userMsg("What are your opening hours?")})
+		require.NoError(t, err)
+		require.False(t, r.Handoff, "no inbox takes the conversation over any more: the bot answers")
+		require.EqualValues(t, 1, r.CreditsCharged)
+		require.NotEmpty(t, r.Content)
+		require.EqualValues(t, 1, f.engine.calls.Load())
+		require.True(t, f.conversation(t, u, conv).HandedOffAt.IsZero(), "the conversation is handed back")
+		require.Len(t, f.queuedIDs(), 1, "nothing more is queued")
+	})
+
 	t.Run("a_new_conversation_s_event_carries_its_stored_id", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t)
