@@ -1,6 +1,9 @@
 package messaging
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Handoff detection. A visitor asks for a person when the last message,
 // folded as skill keywords are (foldText: case, accents and punctuation
@@ -11,7 +14,10 @@ import "strings"
 // whole message of one word ("human", "atendente"). Multi-word patterns
 // keep ordinary sentences out ("I am a person who…", "personal data");
 // a few fixed expressions are blanked first ("human resources", "agent
-// immobilier"), so that "talk to human resources" asks for nobody.
+// immobilier"), so that "talk to human resources" asks for nobody; and a
+// request counts only in a clause where no negation of its language
+// precedes it ("I don't want to talk to a human"), unless that clause is a
+// question ("Can't I talk to a human?").
 
 // The languages handoff detection knows (ISO 639-1).
 const (
@@ -46,16 +52,107 @@ type handoffLang struct {
 }
 
 // detectHandoff reports whether text asks for a person, and in which
-// language (langEnglish, …).
+// language (langEnglish, …). A request some clause of text makes without a
+// negation before it counts: "I don't want to talk to a human" asks for
+// nobody, "No, I want to talk to a human" and the questions "Can't I talk
+// to a human?" or "¿No puedo hablar con una persona?" do.
 func detectHandoff(text string) (lang string, ok bool) {
 	folded := foldText(text)
 	if _, ok := detectFolded(folded); !ok {
 		return "", false // most messages: the exclusions need no blanking
 	}
+	if lang, ok = detectFolded(blankExclusions(folded)); !ok {
+		return "", false
+	}
+	for _, c := range clauses(text) {
+		if clauseAsks(c) {
+			return lang, true
+		}
+	}
+	return "", false
+}
+
+func blankExclusions(folded string) string {
 	for _, x := range handoffExclusions {
 		folded = strings.ReplaceAll(folded, x, " ")
 	}
-	return detectFolded(folded)
+	return folded
+}
+
+// handoffNegations are, per language, the folded words that, before a
+// request in the same clause, turn it down. English leaves "no" out ("no
+// I want a human"); Spanish and Portuguese cannot.
+var handoffNegations = map[string]map[string]bool{
+	langEnglish:    words("dont", "not", "never", "doesnt", "didnt", "wont", "without", "neither", "nor"),
+	langSpanish:    words("no", "nunca", "jamas", "ni", "tampoco", "sin"),
+	langFrench:     words("ne", "pas", "jamais", "sans", "ni", "nai", "nest"),
+	langGerman:     words("nicht", "kein", "keine", "keinen", "keinem", "keiner", "nie", "niemals", "ohne"),
+	langPortuguese: words("nao", "nunca", "jamais", "nem", "sem"),
+}
+
+func words(ws ...string) map[string]bool {
+	out := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		out[w] = true
+	}
+	return out
+}
+
+// clause is a part of a message between sentence or clause punctuation;
+// question says it ends with a question mark (or opens with ¿).
+type clause struct {
+	text     string
+	question bool
+}
+
+// clauses splits text at . , ; : ! ? ¿ ¡ and line breaks.
+func clauses(text string) []clause {
+	var out []clause
+	start, question := 0, false
+	for i, r := range text {
+		switch r {
+		case '¿':
+			out = append(out, clause{text[start:i], false})
+			start, question = i+len("¿"), true
+		case '?', '.', ',', ';', ':', '!', '¡', '\n':
+			out = append(out, clause{text[start:i], question || r == '?'})
+			start, question = i+len(string(r)), false
+		}
+	}
+	return append(out, clause{text[start:], question})
+}
+
+// clauseAsks reports whether c holds a request for a person, in any
+// language, that no negation of that language precedes within c (a
+// question's negation does not count).
+func clauseAsks(c clause) bool {
+	folded := blankExclusions(foldText(c.text))
+	var ws []handoffWord
+	for i := 0; i < len(folded)-1; i++ {
+		if folded[i] == ' ' {
+			end := i + 1 + strings.IndexByte(folded[i+1:], ' ')
+			ws = append(ws, handoffWord{at: i, word: folded[i+1 : end]})
+		}
+	}
+	for li := range handoffLangs {
+		l := &handoffLangs[li]
+		if slices.Contains(l.exact, folded) {
+			return true
+		}
+		neg := handoffNegations[l.code]
+		for wi, w := range ws {
+			for _, pi := range l.byFirst[w.word] {
+				p := &l.patterns[pi]
+				if !matchSlots(p.slots, folded[w.at:]) || !p.inContext(folded) {
+					continue
+				}
+				if c.question || !slices.ContainsFunc(ws[:wi], func(x handoffWord) bool { return neg[x.word] }) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func detectFolded(folded string) (lang string, ok bool) {

@@ -104,6 +104,25 @@ func TestDetectHandoff(t *testing.T) {
 		}
 	}
 
+	// A negation in another clause, or in a question, keeps the request.
+	for p, lang := range map[string]string{
+		"No, I want to talk to a human":                  langEnglish,
+		"I don't know. Can I talk to a human?":           langEnglish,
+		"Can I not talk to a real person?":               langEnglish,
+		"¿No puedo hablar con una persona?":              langSpanish,
+		"No sé, quiero hablar con alguien":               langSpanish,
+		"Kann ich nicht mit einem Menschen sprechen?":    langGerman,
+		"Je ne sais pas. Je veux parler à un conseiller": langFrench,
+		"Não sei! Quero falar com uma pessoa":            langPortuguese,
+	} {
+		t.Run("negation_elsewhere/"+p, func(t *testing.T) {
+			t.Parallel()
+			got, ok := detectHandoff(p)
+			require.True(t, ok, "%q asks for a person", p)
+			require.Equal(t, lang, got, "%q", p)
+		})
+	}
+
 	negatives := []string{
 		"",
 		"   ",
@@ -136,6 +155,16 @@ func TestDetectHandoff(t *testing.T) {
 		"personalized gifts",
 		"Do you have a person-sized teddy bear?",
 	}
+	// A request turned down in its own clause asks for nobody, in every
+	// language.
+	negatives = append(negatives,
+		"I don't want to talk to a human",
+		"I do not need a real person, just the price",
+		"No quiero hablar con una persona, gracias",
+		"Je ne veux pas parler à un humain",
+		"Ich möchte nicht mit einem Menschen sprechen",
+		"Não quero falar com um atendente",
+	)
 	require.GreaterOrEqual(t, len(negatives), 15)
 	for _, n := range negatives {
 		t.Run("not/"+n, func(t *testing.T) {
