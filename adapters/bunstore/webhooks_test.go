@@ -296,24 +296,7 @@ func TestPurgeDeliveriesPlanSQLite(t *testing.T) {
 	t.Parallel()
 	s := buntest.OpenSQLite(t)
 	q := bunstore.PurgeDeliveriesSQL(s, msgTestTime, 1000)
-	rows, err := bunstore.RawDB(s).QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notUsed int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p := strings.Join(plan, "\n")
+	p := explainSQLite(t, s, q)
 	if !strings.Contains(p, "INDEX webhook_deliveries_finished_idx") || strings.Contains(p, "TEMP B-TREE") {
 		t.Errorf("the purge does not walk the finished deliveries' index:\n%s\n%s", q, p)
 	}

@@ -127,13 +127,7 @@ func clauses(text string) []clause {
 // question's negation does not count).
 func clauseAsks(c clause) bool {
 	folded := blankExclusions(foldText(c.text))
-	var ws []handoffWord
-	for i := 0; i < len(folded)-1; i++ {
-		if folded[i] == ' ' {
-			end := i + 1 + strings.IndexByte(folded[i+1:], ' ')
-			ws = append(ws, handoffWord{at: i, word: folded[i+1 : end]})
-		}
-	}
+	ws := splitWords(folded)
 	for li := range handoffLangs {
 		l := &handoffLangs[li]
 		if slices.Contains(l.exact, folded) {
@@ -156,13 +150,7 @@ func clauseAsks(c clause) bool {
 }
 
 func detectFolded(folded string) (lang string, ok bool) {
-	var words []handoffWord
-	for i := 0; i < len(folded)-1; i++ {
-		if folded[i] == ' ' {
-			end := i + 1 + strings.IndexByte(folded[i+1:], ' ')
-			words = append(words, handoffWord{at: i, word: folded[i+1 : end]})
-		}
-	}
+	words := splitWords(folded)
 	best := -1
 	for i := range handoffLangs {
 		l := &handoffLangs[i]
@@ -187,6 +175,18 @@ func detectFolded(folded string) (lang string, ok bool) {
 type handoffWord struct {
 	at   int
 	word string
+}
+
+// splitWords returns the words of folded (foldText's result).
+func splitWords(folded string) []handoffWord {
+	var out []handoffWord
+	for i := 0; i < len(folded)-1; i++ {
+		if folded[i] == ' ' {
+			end := i + 1 + strings.IndexByte(folded[i+1:], ' ')
+			out = append(out, handoffWord{at: i, word: folded[i+1 : end]})
+		}
+	}
+	return out
 }
 
 func (l *handoffLang) matches(folded string, words []handoffWord) bool {

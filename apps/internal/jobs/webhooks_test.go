@@ -23,24 +23,7 @@ func TestMessagingPurgesFinishedDeliveries(t *testing.T) {
 	t.Parallel()
 	require.Nil(t, Messaging(quiet, nil))
 	ctx := context.Background()
-	store := testkit.NewStore()
-	store.SetEnqueuer(func([]string) {})
-	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	now := clock.Now()
-	require.NoError(t, store.CreateAccount(ctx, core.Account{Profile: core.Profile{ID: "p", Email: "p@example.com", EmailNormalized: "p@example.com"}}))
-	_, err := store.RecordTurn(ctx, ports.ChatTurn{
-		ProfileID: "p", ConversationID: "conv_1", Ref: "thread", Channel: "api", AgentID: "agt_1", At: now,
-		Messages: []core.ConversationMessage{{ID: "cmsg_1", Role: core.RoleUser, Content: "a person please", CreatedAt: now}},
-		Deliveries: []core.WebhookDelivery{
-			{ID: "evt_done", Event: core.EventHandoffRequested, Body: []byte(`{}`)},
-			{ID: "evt_pending", Event: core.EventHandoffMessage, Body: []byte(`{}`)},
-		},
-	})
-	require.NoError(t, err)
-	done, err := store.Delivery(ctx, "evt_done")
-	require.NoError(t, err)
-	done.State, done.AttemptCount, done.NextAttemptAt, done.DeliveredAt, done.UpdatedAt = core.DeliveryDelivered, 1, time.Time{}, now, now
-	require.NoError(t, store.RecordAttempt(ctx, done, core.WebhookAttempt{N: 1, At: now, URL: "https://hooks.example.com/", StatusCode: 204}))
+	store, clock := deliveriesFixture(t, "evt_done", "evt_pending")
 
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
@@ -52,7 +35,7 @@ func TestMessagingPurgesFinishedDeliveries(t *testing.T) {
 	// Not old enough yet: nothing goes, and nothing is logged.
 	clock.Advance(messaging.DeliveryRetention - time.Minute)
 	require.NoError(t, purge.Run(ctx))
-	_, err = store.Delivery(ctx, "evt_done")
+	_, err := store.Delivery(ctx, "evt_done")
 	require.NoError(t, err)
 	require.Empty(t, logs.String())
 
@@ -65,6 +48,32 @@ func TestMessagingPurgesFinishedDeliveries(t *testing.T) {
 	require.Contains(t, logs.String(), "level=INFO")
 	require.Contains(t, logs.String(), "count=1")
 	require.Equal(t, 1, strings.Count(logs.String(), "\n"), "one line: %s", logs.String())
+}
+
+// deliveriesFixture is a memory store with one profile whose turn queued
+// two deliveries: done, delivered at the clock's time, and pending.
+func deliveriesFixture(t *testing.T, done, pending string) (*testkit.Store, *testkit.Clock) {
+	t.Helper()
+	ctx := context.Background()
+	store := testkit.NewStore()
+	store.SetEnqueuer(func([]string) {})
+	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	now := clock.Now()
+	require.NoError(t, store.CreateAccount(ctx, core.Account{Profile: core.Profile{ID: "p", Email: "p@example.com", EmailNormalized: "p@example.com"}}))
+	_, err := store.RecordTurn(ctx, ports.ChatTurn{
+		ProfileID: "p", ConversationID: "conv_1", Ref: "thread", Channel: "api", AgentID: "agt_1", At: now,
+		Messages: []core.ConversationMessage{{ID: "cmsg_1", Role: core.RoleUser, Content: "a person please", CreatedAt: now}},
+		Deliveries: []core.WebhookDelivery{
+			{ID: done, Event: core.EventHandoffRequested, Body: []byte(`{}`)},
+			{ID: pending, Event: core.EventHandoffMessage, Body: []byte(`{}`)},
+		},
+	})
+	require.NoError(t, err)
+	d, err := store.Delivery(ctx, done)
+	require.NoError(t, err)
+	d.State, d.AttemptCount, d.NextAttemptAt, d.DeliveredAt, d.UpdatedAt = core.DeliveryDelivered, 1, time.Time{}, now, now
+	require.NoError(t, store.RecordAttempt(ctx, d, core.WebhookAttempt{N: 1, At: now, URL: "https://hooks.example.com/", StatusCode: 204}))
+	return store, clock
 }
 
 // jobNamed returns the job of js called name.
@@ -84,24 +93,7 @@ func jobNamed(t *testing.T, js []Job, name string) Job {
 func TestMessagingRequeuesStalledDeliveries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := testkit.NewStore()
-	store.SetEnqueuer(func([]string) {})
-	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	now := clock.Now()
-	require.NoError(t, store.CreateAccount(ctx, core.Account{Profile: core.Profile{ID: "p", Email: "p@example.com", EmailNormalized: "p@example.com"}}))
-	_, err := store.RecordTurn(ctx, ports.ChatTurn{
-		ProfileID: "p", ConversationID: "conv_1", Ref: "thread", Channel: "api", AgentID: "agt_1", At: now,
-		Messages: []core.ConversationMessage{{ID: "cmsg_1", Role: core.RoleUser, Content: "a person please", CreatedAt: now}},
-		Deliveries: []core.WebhookDelivery{
-			{ID: "evt_lost", Event: core.EventHandoffRequested, Body: []byte(`{}`)},
-			{ID: "evt_done", Event: core.EventHandoffMessage, Body: []byte(`{}`)},
-		},
-	})
-	require.NoError(t, err)
-	done, err := store.Delivery(ctx, "evt_done")
-	require.NoError(t, err)
-	done.State, done.AttemptCount, done.NextAttemptAt, done.DeliveredAt, done.UpdatedAt = core.DeliveryDelivered, 1, time.Time{}, now, now
-	require.NoError(t, store.RecordAttempt(ctx, done, core.WebhookAttempt{N: 1, At: now, URL: "https://hooks.example.com/", StatusCode: 204}))
+	store, clock := deliveriesFixture(t, "evt_done", "evt_lost")
 
 	var mu sync.Mutex
 	var requeued [][]string
@@ -136,7 +128,7 @@ func TestMessagingRequeuesStalledDeliveries(t *testing.T) {
 	logs.Reset()
 	down := errors.New("queue down")
 	svc = messaging.New(messaging.Config{Store: store, Webhooks: store, Clock: clock, Requeue: func(context.Context, []string) error { return down }})
-	err = jobNamed(t, Messaging(log, svc), "webhooks.requeue_stalled").Run(ctx)
+	err := jobNamed(t, Messaging(log, svc), "webhooks.requeue_stalled").Run(ctx)
 	require.ErrorIs(t, err, down)
 	require.Empty(t, logs.String())
 }
