@@ -263,23 +263,7 @@ func TestPurgeDeliveriesPlan(t *testing.T) {
 	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("SKIP the purge's plan: it seeds 100,000 deliveries, which -short leaves out (never skipped in CI)")
 	}
-	s := openPostgresOnly(t)
-	ctx := t.Context()
-	p := createProfile(t, s).ID
-	db := bunstore.RawDB(s)
-	_, err := db.ExecContext(ctx, `INSERT INTO webhook_deliveries
-			(id, profile_id, event, conversation_id, body, state, attempt_count, next_attempt_at, created_at, updated_at, delivered_at)
-		SELECT 'evt_' || lpad(i::text, 8, '0'), $1, 'handoff.message', 'conv_x', '\x7b7d'::bytea,
-			CASE WHEN i % 50 = 0 THEN 'pending' WHEN i % 7 = 0 THEN 'failed' ELSE 'delivered' END,
-			1, NULL, ts, ts, CASE WHEN i % 50 <> 0 AND i % 7 <> 0 THEN ts END
-		FROM generate_series(1, 100000) AS i,
-			LATERAL (SELECT $2::timestamptz + i * interval '1 minute') AS t(ts)`, p, msgTestTime)
-	if err != nil {
-		t.Fatalf("seed deliveries: %v", err)
-	}
-	if _, err := db.ExecContext(ctx, "ANALYZE webhook_deliveries"); err != nil {
-		t.Fatalf("ANALYZE: %v", err)
-	}
+	s := seedDeliveriesForPlans(t)
 	for _, before := range []time.Time{msgTestTime.Add(30 * 24 * time.Hour), msgTestTime.Add(365 * 24 * time.Hour)} {
 		q := bunstore.PurgeDeliveriesSQL(s, before, 1000)
 		plan := explain(t, s, q)
@@ -288,6 +272,34 @@ func TestPurgeDeliveriesPlan(t *testing.T) {
 			t.Errorf("the purge does not walk the finished deliveries' index:\n%s\n%s", q, plan)
 		}
 	}
+}
+
+// seedDeliveriesForPlans opens a PostgreSQL store holding 100,000
+// deliveries of one profile, a minute apart from msgTestTime: every 50th
+// pending (due 5 minutes after it was made), every 7th of the others
+// failed, the rest delivered; then ANALYZEs the table, so that EXPLAIN
+// shows the plans a large table gets.
+func seedDeliveriesForPlans(t *testing.T) *bunstore.Store {
+	t.Helper()
+	s := openPostgresOnly(t)
+	ctx := t.Context()
+	p := createProfile(t, s).ID
+	db := bunstore.RawDB(s)
+	_, err := db.ExecContext(ctx, `INSERT INTO webhook_deliveries
+			(id, profile_id, event, conversation_id, body, state, attempt_count, next_attempt_at, created_at, updated_at, delivered_at)
+		SELECT 'evt_' || lpad(i::text, 8, '0'), $1, 'handoff.message', 'conv_x', '\x7b7d'::bytea,
+			CASE WHEN i % 50 = 0 THEN 'pending' WHEN i % 7 = 0 THEN 'failed' ELSE 'delivered' END,
+			1, CASE WHEN i % 50 = 0 THEN ts + interval '5 minutes' END, ts, ts,
+			CASE WHEN i % 50 <> 0 AND i % 7 <> 0 THEN ts END
+		FROM generate_series(1, 100000) AS i,
+			LATERAL (SELECT $2::timestamptz + i * interval '1 minute') AS t(ts)`, p, msgTestTime)
+	if err != nil {
+		t.Fatalf("seed deliveries: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "ANALYZE webhook_deliveries"); err != nil {
+		t.Fatalf("ANALYZE: %v", err)
+	}
+	return s
 }
 
 // TestPurgeDeliveriesPlanSQLite checks that SQLite reads a batch off the
@@ -311,24 +323,8 @@ func TestStalledDeliveriesPlan(t *testing.T) {
 	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("SKIP the sweep's plan: it seeds 100,000 deliveries, which -short leaves out (never skipped in CI)")
 	}
-	s := openPostgresOnly(t)
+	s := seedDeliveriesForPlans(t)
 	ctx := t.Context()
-	p := createProfile(t, s).ID
-	db := bunstore.RawDB(s)
-	_, err := db.ExecContext(ctx, `INSERT INTO webhook_deliveries
-			(id, profile_id, event, conversation_id, body, state, attempt_count, next_attempt_at, created_at, updated_at, delivered_at)
-		SELECT 'evt_' || lpad(i::text, 8, '0'), $1, 'handoff.message', 'conv_x', '\x7b7d'::bytea,
-			CASE WHEN i % 50 = 0 THEN 'pending' WHEN i % 7 = 0 THEN 'failed' ELSE 'delivered' END,
-			1, CASE WHEN i % 50 = 0 THEN ts + interval '5 minutes' END, ts, ts,
-			CASE WHEN i % 50 <> 0 AND i % 7 <> 0 THEN ts END
-		FROM generate_series(1, 100000) AS i,
-			LATERAL (SELECT $2::timestamptz + i * interval '1 minute') AS t(ts)`, p, msgTestTime)
-	if err != nil {
-		t.Fatalf("seed deliveries: %v", err)
-	}
-	if _, err := db.ExecContext(ctx, "ANALYZE webhook_deliveries"); err != nil {
-		t.Fatalf("ANALYZE: %v", err)
-	}
 	for _, before := range []time.Time{msgTestTime.Add(30 * 24 * time.Hour), msgTestTime.Add(365 * 24 * time.Hour)} {
 		for _, after := range []string{"", "evt_00001000"} {
 			q := bunstore.StalledDeliveriesSQL(s, before, after, 500)
